@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Umbrella header: includes every public libsdnfv header.
+ *
+ * Layers depend downward only, so a program that needs one layer can include that layer's header
+ * alone: pkt (parsing, flow keys, checksums), numa (placement), pool (per-socket packet memory and
+ * per-packet metadata), ring (single-producer/single-consumer descriptor rings).
+ */
+#ifndef SDNFV_SDNFV_H
+#define SDNFV_SDNFV_H
+
+#include <sdnfv/common.h>
+#include <sdnfv/pkt.h>
+#include <sdnfv/numa.h>
+#include <sdnfv/pool.h>
+#include <sdnfv/ring.h>
+
+#endif /* SDNFV_SDNFV_H */
