@@ -686,6 +686,7 @@ sdnfv_numa_free_cores(const struct sdnfv_numa *numa, int socket)
  * Taking and giving back cores.
  */
 
+/* The one place that keeps a socket's nfree in step with its cores' taken flags. */
 static void
 core_set_taken(struct sdnfv_numa *numa, struct numa_core *c, bool taken)
 {
@@ -749,8 +750,7 @@ socket_take(struct sdnfv_numa *numa, unsigned int si)
 		struct numa_core *c = &numa->cores[numa->by_socket[s->first + i]];
 
 		if (!c->taken) {
-			c->taken = true;
-			s->nfree--;
+			core_set_taken(numa, c, true);
 			return (int)c->id;
 		}
 	}
