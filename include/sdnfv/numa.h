@@ -20,6 +20,9 @@
  *
  * **Threads.** A topology is not synchronised: use it from one control thread, or lock around it.
  * sdnfv_numa_pin_thread() may be called from any thread.
+ *
+ * **Errors.** Besides the codes listed with each function, every function returns -EINVAL (and
+ * logs it) when a topology, output or array pointer it needs is NULL.
  */
 #ifndef SDNFV_NUMA_H
 #define SDNFV_NUMA_H
@@ -42,6 +45,10 @@ struct sdnfv_numa;
  * Lists the CPUs this process may run on (its affinity mask) with the NUMA node of each. Without
  * NUMA support in the kernel every CPU is placed on socket 0.
  *
+ * The mask read is the calling thread's, which is the process's unless that thread was pinned:
+ * call this before rte_eal_init(), which pins the calling thread to the main lcore, or from a
+ * thread that was never pinned.
+ *
  * @param[out] out  the new topology, owned by the caller (free with sdnfv_numa_free()).
  * @return 0; -ENOMEM; -ENOENT when the process may run on no CPU at all.
  */
@@ -52,7 +59,8 @@ SDNFV_API int sdnfv_numa_discover(struct sdnfv_numa **out);
  *
  * The description lists sockets separated by `;`, each as `<socket>:<cpu list>`, where the CPU
  * list uses the kernel's syntax (`0-3,8,10-11`). Example: `"0:0-3;1:4-7"` is two sockets of four
- * cores. Spaces are not allowed. A CPU may appear only once.
+ * cores. Spaces are not allowed. A CPU may appear only once, and so may a socket. Ids are decimal
+ * and at most INT_MAX, since the API returns them as int.
  *
  * @param spec      the description.
  * @param[out] out  the new topology, owned by the caller (free with sdnfv_numa_free()).
@@ -103,8 +111,11 @@ SDNFV_API int sdnfv_numa_core_socket(const struct sdnfv_numa *numa, unsigned int
 /**
  * The socket of an ethdev port: the socket NFs and pools serving the port should use.
  *
- * Virtual ports (pcap, ring, null, tap...) report no socket to DPDK; they are placed on the lowest
- * socket of the topology.
+ * This is the socket the port's driver reports to DPDK. A port whose driver reports none
+ * (SOCKET_ID_ANY, e.g. a ring port made with that socket) is placed on the lowest socket of the
+ * topology. Most virtual drivers (null, pcap, ring, tap...) do report one: the socket of the lcore
+ * that probed them, usually the main lcore. The socket returned may have no core in the topology
+ * when the process may only run on other sockets' CPUs.
  *
  * @param numa     the topology.
  * @param port_id  a DPDK port id; needs the EAL initialised.
@@ -132,10 +143,11 @@ SDNFV_API int sdnfv_numa_core_reserve(struct sdnfv_numa *numa, unsigned int core
  * NUMA distance when the topology was discovered, otherwise the next socket id, wrapping).
  *
  * @param numa    the topology.
- * @param socket  the wanted socket; -1 (SOCKET_ID_ANY) for any.
+ * @param socket  the wanted socket; -1 (SOCKET_ID_ANY) for any: then the lowest free core of the
+ *                lowest socket that has one.
  * @param flags   0 or #SDNFV_NUMA_STRICT.
  * @return the core id (>= 0); -ENOENT for an unknown socket; -ENOSPC when no core is free
- *         (on the socket, or anywhere when falling back is allowed).
+ *         (on the socket, or anywhere when falling back is allowed); -EINVAL for unknown flags.
  */
 SDNFV_API int sdnfv_numa_core_acquire(struct sdnfv_numa *numa, int socket, unsigned int flags);
 
@@ -159,6 +171,11 @@ SDNFV_API int sdnfv_numa_free_cores(const struct sdnfv_numa *numa, int socket);
 
 /**
  * Pin a thread to one core.
+ *
+ * The process's allowed CPUs are those the kernel lets it use: present, online and in its cpuset
+ * (cgroup). A thread's current affinity mask is no limit (any thread may widen its own), so a
+ * thread pinned to one core can still be pinned to another; to stay within the mask the process
+ * was started with, pin only to cores of a topology from sdnfv_numa_discover().
  *
  * @param thread  the thread (pthread_self() for the caller).
  * @param core    the core (CPU) id.

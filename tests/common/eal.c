@@ -103,13 +103,20 @@ int
 sdnfv_test_eal_init(const struct sdnfv_test_eal *opt)
 {
 	static const struct sdnfv_test_eal defaults;
-	char *argv[16];
+	/* Room for the (at most 9) fixed arguments below, the extra ones and the final NULL. */
+	enum { FIXED_ARGS = 9 };
+	char **argv;
 	char a_prefix[96], a_lcores[96];
-	int argc = 0, ret;
+	int argc = 0, ret, nextra = 0;
 	const char *base = getenv("SDNFV_TEST_PREFIX");
 
 	if (opt == NULL)
 		opt = &defaults;
+	while (opt->extra_args != NULL && opt->extra_args[nextra] != NULL)
+		nextra++;
+	argv = calloc(FIXED_ARGS + nextra + 1, sizeof(*argv));
+	if (argv == NULL)
+		return -1;
 	if (opt->secondary)
 		snprintf(prefix, sizeof(prefix), "%s", opt->prefix);
 	else
@@ -134,9 +141,13 @@ sdnfv_test_eal_init(const struct sdnfv_test_eal *opt)
 		argv[argc++] = (char *)"--base-virtaddr=0x200000000000";
 #endif
 	}
+	for (int i = 0; i < nextra; i++)
+		argv[argc++] = (char *)opt->extra_args[i];
 	argv[argc] = NULL;
 
+	/* EAL copies what it keeps of the arguments: the array can go once it returns. */
 	ret = rte_eal_init(argc, argv);
+	free(argv);
 	if (ret < 0)
 		return ret;
 	started = true;

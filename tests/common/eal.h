@@ -11,6 +11,8 @@ struct sdnfv_test_eal {
 	bool multi_process;    /* keep files so secondaries can attach (no --in-memory) */
 	bool secondary;        /* attach to the primary of `prefix` instead of starting one */
 	const char *prefix;    /* for a secondary: the primary's prefix */
+	/* More EAL arguments (e.g. "--vdev=net_null0"), NULL-terminated; NULL for none. */
+	const char *const *extra_args;
 };
 
 /*
