@@ -35,6 +35,7 @@ logs="$logs benchmarks=build-test/meson-logs/bench.json"
 step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 rm -rf build-asan
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dtests=enabled \
+	-Dc_args=-fno-sanitize-recover=undefined \
 	-Ddocs=disabled -Dexamples=true >/dev/null &&
 	ninja -C build-asan || status=1
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=0 \

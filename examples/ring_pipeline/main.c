@@ -327,6 +327,11 @@ main(int argc, char **argv)
 	uint64_t idle_since = 0, hz;
 	int ret, socket;
 
+	/* The topology first: rte_eal_init() pins this thread, and discovery reads its CPU mask. */
+	if (sdnfv_numa_discover(&numa) != 0) {
+		fprintf(stderr, "ring_pipeline: cannot discover the CPU topology\n");
+		return 1;
+	}
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "ring_pipeline: EAL init failed\n");
@@ -346,8 +351,6 @@ main(int argc, char **argv)
 		break;
 
 	/* Pool and rings on the port's socket, so the packets stay local to it. */
-	if (sdnfv_numa_discover(&numa) != 0)
-		goto out;
 	socket = sdnfv_numa_port_socket(numa, a.port);
 	pp.sockets = &socket;
 	pp.n_sockets = 1;

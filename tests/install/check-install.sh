@@ -17,13 +17,13 @@ libdir=$(dirname "$pcdir")
 [ -f "$libdir/libsdnfv.a" ] || { echo "libsdnfv.a not installed"; exit 1; }
 
 export PKG_CONFIG_PATH="$pcdir"
-flags=$(pkg-config --define-prefix --cflags --libs libsdnfv)
+flags=$(pkg-config --cflags --libs libsdnfv)
 echo "pkg-config: $flags"
 $cc -o "$dest/hello" "$here/hello.c" $flags
 LD_LIBRARY_PATH="$libdir" "$dest/hello"
 
 # Static archive: our objects statically, DPDK (which links only shared here) dynamically.
-cflags=$(pkg-config --define-prefix --cflags libsdnfv)
+cflags=$(pkg-config --cflags libsdnfv)
 $cc -o "$dest/hello-static" "$here/hello.c" $cflags "$libdir/libsdnfv.a" \
 	$(pkg-config --libs libdpdk numa) -lpthread
 "$dest/hello-static"
