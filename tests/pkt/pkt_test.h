@@ -7,7 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <criterion/criterion.h>
+
 #include <sdnfv/pkt.h>
+
+/* Criterion with --full-stats sends every assertion, passed ones too, to its runner process:
+ * checks inside loops over thousands of packets test first and assert only on a failure. */
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			cr_assert_fail("check failed: " #cond ": " __VA_ARGS__);                   \
+	} while (0)
 
 /* ---- frame builder ------------------------------------------------------------------------
  * Headers are appended in wire order; frame_finish() fills in the lengths (IPv4 total length,
