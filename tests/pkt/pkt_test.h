@@ -11,6 +11,8 @@
 
 #include <sdnfv/pkt.h>
 
+#include "pkt_invariants.h"
+
 /* Criterion with --full-stats sends every assertion, passed ones too, to its runner process:
  * checks inside loops over thousands of packets test first and assert only on a failure. */
 #define CHECK(cond, ...)                                                                           \
@@ -58,10 +60,6 @@ uint16_t ref_cksum(const uint8_t *p, size_t len);
 /* Reference L4 checksum of a built frame (pseudo-header per its IP version), field as zero. */
 uint16_t ref_l4_cksum(const uint8_t *frame, uint32_t l3, int ipv, uint32_t pseudo_dst, uint32_t l4,
 		      uint32_t l4_len, uint8_t proto);
-
-/* ---- invariants every parse result must satisfy, whatever the input ---------------------- */
-/* Returns NULL when `info` (from parsing `len` bytes, returning `rc`) is coherent, else why. */
-const char *pkt_info_incoherent(const struct sdnfv_pkt_info *info, uint32_t len, int rc);
 
 /* ---- captures ------------------------------------------------------------------------------ */
 typedef void (*capture_cb)(const uint8_t *data, uint32_t len, uint32_t frame_no, void *arg);

@@ -510,3 +510,29 @@ Test(pkt, updates_only_the_ip_header_checksum_of_a_later_fragment)
 	cr_assert_eq(sdnfv_pkt_cksum_verify(f.d, &in), 0);
 	cr_assert_eq(rd16(f.d + 14 + 16), 0x0a0a);
 }
+
+/* Found by fuzz_pkt: a checksum stored as 0xffff where a recomputation gives 0 is the same one's
+ * complement number; verify accepts it and rewrites keep it valid. */
+Test(pkt, accepts_a_checksum_stored_as_the_other_form_of_zero)
+{
+	uint16_t c0;
+	uint8_t *w;
+
+	build(4, 1, 10);
+	w = f.d + f.len - 2;
+	w[0] = w[1] = 0;
+	frame_finish(&f);
+	c0 = ref_l4_cksum(f.d, f.l3, f.ipv, f.pseudo_dst, f.l4, f.len - f.l4, 1);
+	w[0] = c0 >> 8; /* now the sum is all ones: the checksum computes to 0 */
+	w[1] = c0 & 0xff;
+	frame_finish(&f);
+	cr_assert_eq(l4_field(), 0);
+	f.d[f.l4 + 2] = f.d[f.l4 + 3] = 0xff;
+	cr_assert_eq(sdnfv_pkt_parse(f.d, f.len, &in), 0);
+	cr_assert_eq(sdnfv_pkt_cksum_verify(f.d, &in), 0);
+	cr_assert_eq(sdnfv_pkt_set_addr(f.d, &in, SDNFV_PKT_SRC, &(union sdnfv_pkt_addr){.v4 = 7}),
+		     0);
+	cr_assert_eq(sdnfv_pkt_cksum_verify(f.d, &in), 0);
+	cr_assert_eq(sdnfv_pkt_set_port(f.d, &in, SDNFV_PKT_SRC, htons(0x1234)), 0);
+	cr_assert_eq(sdnfv_pkt_cksum_verify(f.d, &in), 0);
+}
