@@ -10,7 +10,7 @@ secs=${1:-600}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
 corpus=$build/fuzz-corpus/pkt
-artifacts=$build/fuzz-artifacts/
+artifacts=$build/fuzz-artifacts/$(date +%Y%m%d-%H%M%S)/ # this run's crashes only
 log=$build/fuzz-pkt.log
 
 if [ ! -f "$build/build.ninja" ]; then

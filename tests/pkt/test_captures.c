@@ -270,9 +270,12 @@ tshark_read(const char *path, struct ts_table *t)
 		if (num == 0)
 			continue;
 		if (num >= t->n) {
-			t->rows = realloc(t->rows, (num + 1) * sizeof(*t->rows));
-			memset(t->rows + t->n, 0, (num + 1 - t->n) * sizeof(*t->rows));
-			t->n = num + 1;
+			/* Geometric growth: a realloc per row copies quadratically under ASan. */
+			uint32_t n = num + 1 > 2 * t->n ? num + 1 : 2 * t->n;
+
+			t->rows = realloc(t->rows, n * sizeof(*t->rows));
+			memset(t->rows + t->n, 0, (n - t->n) * sizeof(*t->rows));
+			t->n = n;
 		}
 		t->rows[num] = row;
 	}
@@ -591,6 +594,8 @@ Test(pkt, gives_both_directions_of_every_captured_connection_one_symmetric_key)
 		if (capture_each(set.paths[i], key_cb, &st, why, sizeof(why)) < 0)
 			continue;
 		ipv4_keys += st.ipv4_keys;
+		if (st.n == 0)
+			continue;
 		qsort(st.keys, st.n, sizeof(*st.keys), key_cmp);
 		for (long j = 0; j < st.n; j++) /* unique */
 			if (u == 0 || key_cmp(&st.keys[u - 1], &st.keys[j]) != 0)
