@@ -97,22 +97,31 @@ enum sdnfv_pkt_l3 {
 #define SDNFV_PKT_F_L3          0x0001 /**< l3_off and l3_end are valid (an IPv4/IPv6 header was read) */
 #define SDNFV_PKT_F_L4          0x0002 /**< l4_off, payload_off and, for TCP/UDP/SCTP, ports are valid */
 #define SDNFV_PKT_F_IPV4_OPT    0x0004 /**< IPv4 header carries options (IHL > 5) */
-#define SDNFV_PKT_F_FRAG        0x0008 /**< a fragment (IPv4 MF or offset; IPv6 fragment header) */
+#define SDNFV_PKT_F_FRAG        0x0008 /**< a fragment: MF or offset set (an IPv6 atomic fragment is whole, RFC 6946) */
 #define SDNFV_PKT_F_FRAG_LATER  0x0010 /**< a non-first fragment: it carries no L4 header */
 #define SDNFV_PKT_F_IPV6_EXT    0x0020 /**< IPv6 extension headers were walked */
 #define SDNFV_PKT_F_PADDED      0x0040 /**< bytes follow the IP datagram in the frame (padding) */
+#define SDNFV_PKT_F_MULTISEG    0x0080 /**< the IP datagram continues past the first mbuf segment (sdnfv_pkt_parse_mbuf()) */
 /** @} */
 
 /**
  * Where the headers of a packet are. Offsets count from the start of the frame.
- * Filled by sdnfv_pkt_parse(); 24 bytes.
+ * Filled by sdnfv_pkt_parse(); 28 bytes.
+ *
+ * A field the parse did not reach is 0. Once the L2 header is parsed, l3_off is where it ends,
+ * whatever the EtherType. Once an IP header is parsed (#SDNFV_PKT_F_L3), l4_off is where the IP
+ * headers end (after any IPv6 extension headers) and l4_proto the protocol found there, even when
+ * no L4 header follows (a non-first fragment, an unknown protocol, or a stop inside the IPv6
+ * extension chain, where l4_proto is the header the walk stopped at).
  */
 struct sdnfv_pkt_info {
 	uint16_t l3_off;        /**< first byte of the L3 header (after Ethernet and VLAN tags) */
 	uint16_t l4_off;        /**< first byte of the L4 header (after IPv6 extension headers) */
-	uint16_t payload_off;   /**< first byte after the L4 header */
-	uint16_t l3_end;        /**< one past the last byte of the IP datagram (<= frame length) */
+	uint16_t payload_off;   /**< first byte after the L4 header; l4_off when none was parsed */
 	uint16_t ether_type;    /**< innermost EtherType, host byte order */
+	/** one past the last byte of the IP datagram (<= frame length); 32 bits because a
+	 *  64 KiB datagram behind an Ethernet header ends past offset 65535 */
+	uint32_t l3_end;
 	uint16_t vlan_tci[SDNFV_PKT_VLAN_MAX]; /**< VLAN TCIs, outer first, host byte order */
 	uint16_t flags;         /**< SDNFV_PKT_F_* */
 	rte_be16_t sport;       /**< source port as in struct sdnfv_pkt_key; network order */
@@ -139,7 +148,9 @@ SDNFV_API int sdnfv_pkt_parse(const void *data, uint32_t len, struct sdnfv_pkt_i
  *
  * A single-segment mbuf is parsed as sdnfv_pkt_parse() would. In a chained mbuf the headers must
  * lie in the first segment (length fields are checked against the whole packet length);
- * otherwise the parse stops with #SDNFV_PKT_ERR_SEGMENTED.
+ * otherwise the parse stops with #SDNFV_PKT_ERR_SEGMENTED. When the IP datagram itself goes on
+ * into later segments, #SDNFV_PKT_F_MULTISEG tells that the bytes up to info->l3_end are not
+ * all at rte_pktmbuf_mtod(m), which the checksum functions need.
  *
  * @param m     the packet; not modified.
  * @param info  filled as by sdnfv_pkt_parse(); offsets are from rte_pktmbuf_mtod(m).
@@ -260,14 +271,18 @@ SDNFV_API rte_be16_t sdnfv_pkt_ipv4_cksum(const void *ip_hdr, size_t hdr_len);
 /**
  * Checksum of the L4 segment of a parsed packet (TCP, UDP, ICMP or ICMPv6), computed as if its
  * checksum field were zero, with the pseudo-header of RFC 793/768/8200 where the protocol has
- * one. The segment runs from info->l4_off to info->l3_end: no length field is trusted.
+ * one. The segment runs from info->l4_off to info->l3_end: no length field is trusted (a UDP
+ * length is used only once the parser found it within that bound). Over IPv6 with a routing
+ * header that has segments left, the pseudo-header holds the final destination (RFC 8200 8.1):
+ * the last address of a type 0 header, the home address of type 2, segment 0 of an SRH (type 4).
  *
- * @param data  the frame.
- * @param info  its parse result; must have #SDNFV_PKT_F_L4 and not #SDNFV_PKT_F_FRAG.
+ * @param data  the frame: the whole datagram must be at @p data, up to info->l3_end.
+ * @param info  its parse result; must have #SDNFV_PKT_F_L4 and neither #SDNFV_PKT_F_FRAG nor
+ *              #SDNFV_PKT_F_MULTISEG (a chained mbuf: linearise it first).
  * @param[out] cksum  the checksum to store, network byte order. For UDP a computed 0 is
  *              returned as 0xffff, as RFC 768 requires.
  * @return 0; -EINVAL when the packet is not a whole TCP/UDP/ICMP/ICMPv6 segment (a fragment,
- *         another protocol, or no L4 header parsed).
+ *         another protocol, no L4 header parsed, or a datagram not contiguous at @p data).
  */
 SDNFV_API int sdnfv_pkt_l4_cksum(const void *data, const struct sdnfv_pkt_info *info,
 				 rte_be16_t *cksum);
@@ -275,10 +290,14 @@ SDNFV_API int sdnfv_pkt_l4_cksum(const void *data, const struct sdnfv_pkt_info *
 /**
  * Verify the IPv4 header checksum and the L4 checksum of a parsed packet.
  *
+ * The L4 checksums checked are those sdnfv_pkt_l4_cksum() computes: TCP, UDP, ICMP and ICMPv6
+ * (SCTP's CRC32-C is not checked).
+ *
  * @param data  the frame.
  * @param info  its parse result.
  * @return 0 when every checksum that can be checked is right (a UDP checksum of 0 over IPv4
- *         means "none" and passes; L4 of fragments is not checked); -EBADMSG when one is wrong;
+ *         means "none" and passes; L4 of fragments, and of datagrams flagged
+ *         #SDNFV_PKT_F_MULTISEG, is not checked); -EBADMSG when one is wrong;
  *         -EINVAL when the packet has no IP header.
  */
 SDNFV_API int sdnfv_pkt_cksum_verify(const void *data, const struct sdnfv_pkt_info *info);
@@ -347,9 +366,12 @@ enum sdnfv_pkt_dir {
 /**
  * Rewrite the source or destination address of a parsed IPv4/IPv6 packet and update, with
  * RFC 1624, every checksum that covers it: the IPv4 header checksum and the TCP, UDP or ICMPv6
- * checksum through its pseudo-header. A UDP/IPv4 checksum of 0 (none) stays 0; a UDP checksum
- * that would become 0 is stored as 0xffff. Non-first fragments carry no L4 checksum and get only
- * the IPv4 header checksum updated.
+ * checksum through its pseudo-header. A UDP checksum of 0 stays 0 (none over IPv4; over IPv6 an
+ * RFC 6935 tunnel's, or wrong either way); a UDP checksum that would become 0 is stored as
+ * 0xffff. Non-first fragments carry no L4 checksum and get only the IPv4 header checksum
+ * updated. The IPv6 destination field is not in the pseudo-header while a routing header has
+ * segments left (see sdnfv_pkt_l4_cksum()): rewriting it then leaves the L4 checksum alone.
+ * Only headers are written, so a chained mbuf's first segment is enough.
  *
  * @param data  the frame, modified in place.
  * @param info  its parse result (must have #SDNFV_PKT_F_L3).
@@ -362,8 +384,9 @@ SDNFV_API int sdnfv_pkt_set_addr(void *data, const struct sdnfv_pkt_info *info,
 
 /**
  * Rewrite the source or destination port of a parsed TCP/UDP packet, or the identifier of
- * an ICMP/ICMPv6 query message (see struct sdnfv_pkt_key), and update its checksum incrementally (RFC 1624), keeping
- * a UDP checksum of 0 as 0. Also updates info->sport or info->dport.
+ * an ICMP/ICMPv6 query message (see struct sdnfv_pkt_key), and update its checksum
+ * incrementally (RFC 1624), keeping a UDP checksum of 0 as 0. Also updates info->sport or
+ * info->dport.
  *
  * @param data  the frame, modified in place.
  * @param info  its parse result; updated.
