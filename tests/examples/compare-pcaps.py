@@ -15,35 +15,35 @@ def frames(path):
 
 
 def five_tuple(buf):
-    """dpkt's view of a frame's flow: (src, dst, proto, sport, dport), or None."""
+    """dpkt's view of a frame's flow: (src, dst, proto, sport, dport), or None when the frame has
+    no IP header a strict parser would accept."""
     try:
         eth = dpkt.ethernet.Ethernet(buf)
     except (dpkt.UnpackError, dpkt.NeedData):
         return None
     ip = eth.data
-    if not isinstance(ip, (dpkt.ip.IP, dpkt.ip6.IP6)):
-        return None
     if isinstance(ip, dpkt.ip.IP):
-        if len(buf) - 14 - 4 * len(eth.vlan_tags if hasattr(eth, "vlan_tags") else []) < ip.len:
-            return None  # lying total length: a parser that trusts no length refuses it
-        proto, later = ip.p, (ip.off & dpkt.ip.IP_OFFMASK) != 0
+        # dpkt cuts a datagram to what the frame holds; a total length beyond it is a lie.
+        if ip.len > len(ip.pack_hdr()) + len(ip.opts) + len(bytes(ip.data)):
+            return None
+        later = ip.offset != 0
+    elif isinstance(ip, dpkt.ip6.IP6):
+        later = 44 in getattr(ip, "extension_hdrs", {}) and \
+            ip.extension_hdrs[44] is not None and ip.extension_hdrs[44].frag_off != 0
     else:
-        proto, later = ip.nxt, False
-        l4 = ip.data
-        while isinstance(l4, bytes) is False and proto in (0, 43, 44, 60) and hasattr(ip, "extension_hdrs"):
-            break
-        proto = ip.p
-    l4 = ip.data
-    sport = dport = 0
-    if not later and isinstance(l4, (dpkt.tcp.TCP, dpkt.udp.UDP)):
+        return None
+    l4, sport, dport = ip.data, 0, 0
+    if later:
+        pass
+    elif isinstance(l4, (dpkt.tcp.TCP, dpkt.udp.UDP)):
         sport, dport = l4.sport, l4.dport
-    elif not later and isinstance(l4, (dpkt.icmp.ICMP, dpkt.icmp6.ICMP6)):
-        if isinstance(l4, dpkt.icmp.ICMP) and l4.type in (0, 8, 13, 14, 15, 16, 17, 18) or \
-           isinstance(l4, dpkt.icmp6.ICMP6) and l4.type in (128, 129):
+    elif isinstance(l4, (dpkt.icmp.ICMP, dpkt.icmp6.ICMP6)):
+        query = l4.type in ((0, 8, 13, 14, 15, 16, 17, 18) if isinstance(l4, dpkt.icmp.ICMP) else (128, 129))
+        if query:
             sport = dport = int.from_bytes(bytes(l4.data)[:2], "big")
         else:
             sport, dport = l4.type, l4.code
-    return (bytes(ip.src), bytes(ip.dst), proto, sport, dport)
+    return (bytes(ip.src), bytes(ip.dst), ip.p, sport, dport)
 
 
 def main():
