@@ -34,7 +34,7 @@ packages="build-essential g++ pkg-config meson ninja-build
 	libcriterion-dev doxygen graphviz
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-dpkt pcapfix golang-github-google-gopacket-dev
-	iproute2 tcpdump iputils-ping netcat-openbsd binutils"
+	iproute2 tcpdump iputils-ping netcat-openbsd ethtool binutils"
 
 missing=""
 for p in $packages; do
