@@ -32,7 +32,7 @@ fi
 packages="build-essential g++ pkg-config meson ninja-build
 	libdpdk-dev dpdk-dev dpdk-doc libnuma-dev liburcu-dev libpcap-dev
 	libcriterion-dev doxygen graphviz
-	clang libclang-rt-14-dev
+	clang clang-format libclang-rt-14-dev
 	tshark python3 python3-scapy python3-dpkt pcapfix golang-github-google-gopacket-dev
 	iproute2 tcpdump iputils-ping netcat-openbsd ethtool binutils"
 

@@ -33,11 +33,11 @@
 
 #include <sdnfv/sdnfv.h>
 
-#define MAX_BURST 64
-#define RING_SIZE 1024
+#define MAX_BURST       64
+#define RING_SIZE       1024
 #define FLOW_TABLE_SIZE 65536
-#define PREFETCH_AHEAD 4
-#define IDLE_MS 300 /* a pcap port that delivered nothing for this long is done */
+#define PREFETCH_AHEAD  4
+#define IDLE_MS         300 /* a pcap port that delivered nothing for this long is done */
 
 struct flow_stat {
 	struct sdnfv_pkt_key key;
@@ -47,8 +47,8 @@ struct flow_stat {
 /* What the classify stage saw; written by that lcore only, read after it stopped. */
 struct classify_stats {
 	uint64_t pkts, bytes, vlan, frag, frag_later, v6ext, padded;
-	uint64_t l3[3];         /* ipv4, ipv6, other */
-	uint64_t l4[256];       /* by IP protocol, packets with an L4 header */
+	uint64_t l3[3];   /* ipv4, ipv6, other */
+	uint64_t l4[256]; /* by IP protocol, packets with an L4 header */
 	uint64_t err[SDNFV_PKT_ERR__COUNT];
 	uint64_t parse_cycles, account_cycles;
 };
@@ -186,7 +186,8 @@ io_burst(struct app *a)
 			a->rx_bytes += rte_pktmbuf_pkt_len(pkts[q]);
 		a->rx_pkts += n;
 		q = sdnfv_ring_sp_enqueue_burst(a->rx_ring, (void **)pkts, n, NULL);
-		if (q < n) { /* the classify stage is behind: drop here, before any work, and count */
+		if (q <
+		    n) { /* the classify stage is behind: drop here, before any work, and count */
 			rte_pktmbuf_free_bulk(pkts + q, n - q);
 			a->drop_ring_full += n - q;
 		}
@@ -212,13 +213,15 @@ port_init(struct app *a, struct rte_mempool *mp)
 	memset(&conf, 0, sizeof(conf));
 	ret = rte_eth_dev_configure(a->port, 1, 1, &conf);
 	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(a->port, 0, 512, rte_eth_dev_socket_id(a->port), NULL, mp);
+		ret = rte_eth_rx_queue_setup(a->port, 0, 512, rte_eth_dev_socket_id(a->port), NULL,
+					     mp);
 	if (ret == 0)
 		ret = rte_eth_tx_queue_setup(a->port, 0, 512, rte_eth_dev_socket_id(a->port), NULL);
 	if (ret == 0)
 		ret = rte_eth_dev_start(a->port);
 	if (ret != 0)
-		fprintf(stderr, "ring_pipeline: port %u setup failed: %s\n", a->port, strerror(-ret));
+		fprintf(stderr, "ring_pipeline: port %u setup failed: %s\n", a->port,
+			strerror(-ret));
 	return ret;
 }
 
@@ -239,18 +242,24 @@ print_key(const struct sdnfv_pkt_key *k)
 
 	inet_ntop(v4 ? AF_INET : AF_INET6, &k->src, s, sizeof(s));
 	inet_ntop(v4 ? AF_INET : AF_INET6, &k->dst, d, sizeof(d));
-	printf("%s %s%s%s:%u -> %s%s%s:%u", k->proto == 6 ? "tcp" : k->proto == 17 ? "udp" :
-	       k->proto == 1 ? "icmp" : k->proto == 58 ? "icmp6" : "ip",
-	       v4 ? "" : "[", s, v4 ? "" : "]", rte_be_to_cpu_16(k->sport),
-	       v4 ? "" : "[", d, v4 ? "" : "]", rte_be_to_cpu_16(k->dport));
+	printf("%s %s%s%s:%u -> %s%s%s:%u",
+	       k->proto == 6    ? "tcp"
+	       : k->proto == 17 ? "udp"
+	       : k->proto == 1  ? "icmp"
+	       : k->proto == 58 ? "icmp6"
+				: "ip",
+	       v4 ? "" : "[", s, v4 ? "" : "]", rte_be_to_cpu_16(k->sport), v4 ? "" : "[", d,
+	       v4 ? "" : "]", rte_be_to_cpu_16(k->dport));
 }
 
 static void
 print_summary(struct app *a, unsigned int n_lcores, int socket)
 {
 	const struct classify_stats *s = &a->cls;
-	static const struct { uint8_t proto; const char *name; } l4[] = {
-		{6, "tcp"}, {17, "udp"}, {1, "icmp"}, {58, "icmpv6"}, {132, "sctp"}};
+	static const struct {
+		uint8_t proto;
+		const char *name;
+	} l4[] = { { 6, "tcp" }, { 17, "udp" }, { 1, "icmp" }, { 58, "icmpv6" }, { 132, "sctp" } };
 	uint64_t errs = 0, other_l4 = 0, shown = 0;
 	const struct flow_stat **order;
 	unsigned int i, n_flows = 0;
@@ -260,9 +269,11 @@ print_summary(struct app *a, unsigned int n_lcores, int socket)
 	int32_t pos;
 
 	printf("ring_pipeline: %" PRIu64 " packets (%" PRIu64 " bytes) in from port %u (%s), "
-	       "%" PRIu64 " out\n", a->rx_pkts, a->rx_bytes, a->port, a->port_name, a->tx_pkts);
+	       "%" PRIu64 " out\n",
+	       a->rx_pkts, a->rx_bytes, a->port, a->port_name, a->tx_pkts);
 	printf("  path: rx (lcore %u) -> ring %s -> classify (lcore %u) -> ring %s -> tx (lcore %u); "
-	       "pool and rings on socket %d\n", rte_get_main_lcore(), sdnfv_ring_name(a->rx_ring),
+	       "pool and rings on socket %d\n",
+	       rte_get_main_lcore(), sdnfv_ring_name(a->rx_ring),
 	       n_lcores > 1 ? rte_get_next_lcore(rte_get_main_lcore(), 1, 0) : rte_get_main_lcore(),
 	       sdnfv_ring_name(a->tx_ring), rte_get_main_lcore(), socket);
 	printf("  l3: ipv4 %" PRIu64 ", ipv6 %" PRIu64 ", other ethertypes %" PRIu64 "\n", s->l3[0],
@@ -313,9 +324,9 @@ static int
 parse_args(struct app *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"burst", required_argument, NULL, 'b'},
-		{"top", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+		{ "burst", required_argument, NULL, 'b' },
+		{ "top", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -326,7 +337,8 @@ parse_args(struct app *a, int argc, char **argv)
 		unsigned long v = strtoul(optarg != NULL ? optarg : "", &end, 10);
 
 		if (c == '?' || *end != '\0' || (c == 'b' && (v == 0 || v > MAX_BURST))) {
-			fprintf(stderr, "usage: ring_pipeline <EAL args> -- [--burst 1..%d] [--top N]\n",
+			fprintf(stderr,
+				"usage: ring_pipeline <EAL args> -- [--burst 1..%d] [--top N]\n",
 				MAX_BURST);
 			return -1;
 		}
@@ -343,10 +355,11 @@ main(int argc, char **argv)
 {
 	static struct app a;
 	struct sdnfv_numa *numa = NULL;
-	struct sdnfv_pool_params pp = {.sz = sizeof(pp), .name = "pipeline", .n_mbufs = 8191,
-				       .cache_size = 256};
-	struct rte_hash_parameters hp = {.entries = FLOW_TABLE_SIZE,
-					 .key_len = sizeof(struct sdnfv_pkt_key)};
+	struct sdnfv_pool_params pp = {
+		.sz = sizeof(pp), .name = "pipeline", .n_mbufs = 8191, .cache_size = 256
+	};
+	struct rte_hash_parameters hp = { .entries = FLOW_TABLE_SIZE,
+					  .key_len = sizeof(struct sdnfv_pkt_key) };
 	unsigned int worker = RTE_MAX_LCORE, n_lcores;
 	uint64_t idle_since = 0, hz;
 	int ret, socket;
@@ -368,11 +381,11 @@ main(int argc, char **argv)
 	ret = 1;
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "ring_pipeline: no port; give one, e.g. "
-			"--vdev=net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap\n");
+				"--vdev=net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap\n");
 		goto out;
 	}
 	RTE_ETH_FOREACH_DEV(a.port)
-		break;
+	break;
 	rte_eth_dev_get_name_by_port(a.port, a.port_name);
 
 	/* Pool and rings on the port's socket, so the packets stay local to it. */
@@ -424,9 +437,11 @@ main(int argc, char **argv)
 		struct rte_mbuf *m[MAX_BURST];
 		unsigned int n;
 
-		while ((n = sdnfv_ring_sc_dequeue_burst(a.rx_ring, (void **)m, MAX_BURST, NULL)) > 0)
+		while ((n = sdnfv_ring_sc_dequeue_burst(a.rx_ring, (void **)m, MAX_BURST, NULL)) >
+		       0)
 			rte_pktmbuf_free_bulk(m, n);
-		while ((n = sdnfv_ring_sc_dequeue_burst(a.tx_ring, (void **)m, MAX_BURST, NULL)) > 0)
+		while ((n = sdnfv_ring_sc_dequeue_burst(a.tx_ring, (void **)m, MAX_BURST, NULL)) >
+		       0)
 			rte_pktmbuf_free_bulk(m, n);
 	}
 	rte_eth_dev_stop(a.port); /* flushes a pcap port's output file */

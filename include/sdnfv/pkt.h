@@ -61,47 +61,49 @@ struct rte_mbuf;
 
 /** Why the parser stopped. 0 means it parsed every header it knows. */
 enum sdnfv_pkt_err {
-	SDNFV_PKT_OK = 0,               /**< parsed every header it knows */
-	SDNFV_PKT_ERR_ETH_SHORT,        /**< frame shorter than an Ethernet header */
-	SDNFV_PKT_ERR_VLAN_SHORT,       /**< frame ends inside a VLAN tag */
-	SDNFV_PKT_ERR_VLAN_DEPTH,       /**< more than #SDNFV_PKT_VLAN_MAX VLAN tags */
-	SDNFV_PKT_ERR_IPV4_SHORT,       /**< frame ends inside the IPv4 header (20 bytes or IHL) */
-	SDNFV_PKT_ERR_IPV4_VERSION,     /**< EtherType IPv4 but version field is not 4 */
-	SDNFV_PKT_ERR_IPV4_IHL,         /**< IHL below 5 */
-	SDNFV_PKT_ERR_IPV4_TOTLEN,      /**< total length below the header length or beyond the frame */
-	SDNFV_PKT_ERR_IPV6_SHORT,       /**< frame ends inside the 40-byte IPv6 header */
-	SDNFV_PKT_ERR_IPV6_VERSION,     /**< EtherType IPv6 but version field is not 6 */
-	SDNFV_PKT_ERR_IPV6_PLEN,        /**< payload length beyond the frame (or 0: jumbogram) */
-	SDNFV_PKT_ERR_IPV6_EXT_SHORT,   /**< datagram ends inside an extension header */
-	SDNFV_PKT_ERR_IPV6_EXT_DEPTH,   /**< more than #SDNFV_PKT_IPV6_EXT_MAX extension headers */
-	SDNFV_PKT_ERR_TCP_SHORT,        /**< datagram ends inside the TCP header (20 bytes or data offset) */
-	SDNFV_PKT_ERR_TCP_DOFF,         /**< TCP data offset below 5 */
-	SDNFV_PKT_ERR_UDP_SHORT,        /**< datagram shorter than a UDP header */
-	SDNFV_PKT_ERR_UDP_LEN,          /**< UDP length below 8 or beyond the datagram */
-	SDNFV_PKT_ERR_SCTP_SHORT,       /**< datagram shorter than an SCTP common header */
-	SDNFV_PKT_ERR_ICMP_SHORT,       /**< datagram shorter than an 8-byte ICMP/ICMPv6 header */
-	SDNFV_PKT_ERR_SEGMENTED,        /**< headers continue into a second mbuf segment */
-	SDNFV_PKT_ERR__COUNT            /**< number of codes, for counter arrays */
+	SDNFV_PKT_OK = 0,           /**< parsed every header it knows */
+	SDNFV_PKT_ERR_ETH_SHORT,    /**< frame shorter than an Ethernet header */
+	SDNFV_PKT_ERR_VLAN_SHORT,   /**< frame ends inside a VLAN tag */
+	SDNFV_PKT_ERR_VLAN_DEPTH,   /**< more than #SDNFV_PKT_VLAN_MAX VLAN tags */
+	SDNFV_PKT_ERR_IPV4_SHORT,   /**< frame ends inside the IPv4 header (20 bytes or IHL) */
+	SDNFV_PKT_ERR_IPV4_VERSION, /**< EtherType IPv4 but version field is not 4 */
+	SDNFV_PKT_ERR_IPV4_IHL,     /**< IHL below 5 */
+	SDNFV_PKT_ERR_IPV4_TOTLEN,  /**< total length below the header length or beyond the frame */
+	SDNFV_PKT_ERR_IPV6_SHORT,   /**< frame ends inside the 40-byte IPv6 header */
+	SDNFV_PKT_ERR_IPV6_VERSION, /**< EtherType IPv6 but version field is not 6 */
+	SDNFV_PKT_ERR_IPV6_PLEN,    /**< payload length beyond the frame (or 0: jumbogram) */
+	SDNFV_PKT_ERR_IPV6_EXT_SHORT, /**< datagram ends inside an extension header */
+	SDNFV_PKT_ERR_IPV6_EXT_DEPTH, /**< more than #SDNFV_PKT_IPV6_EXT_MAX extension headers */
+	SDNFV_PKT_ERR_TCP_SHORT, /**< datagram ends inside the TCP header (20 bytes or data offset) */
+	SDNFV_PKT_ERR_TCP_DOFF,   /**< TCP data offset below 5 */
+	SDNFV_PKT_ERR_UDP_SHORT,  /**< datagram shorter than a UDP header */
+	SDNFV_PKT_ERR_UDP_LEN,    /**< UDP length below 8 or beyond the datagram */
+	SDNFV_PKT_ERR_SCTP_SHORT, /**< datagram shorter than an SCTP common header */
+	SDNFV_PKT_ERR_ICMP_SHORT, /**< datagram shorter than an 8-byte ICMP/ICMPv6 header */
+	SDNFV_PKT_ERR_SEGMENTED,  /**< headers continue into a second mbuf segment */
+	SDNFV_PKT_ERR__COUNT      /**< number of codes, for counter arrays */
 };
 
 /** What the L3 header is. */
 enum sdnfv_pkt_l3 {
-	SDNFV_PKT_L3_NONE = 0, /**< no L3 parsed (error before it) */
-	SDNFV_PKT_L3_IPV4 = 4, /**< IPv4 */
-	SDNFV_PKT_L3_IPV6 = 6, /**< IPv6 */
+	SDNFV_PKT_L3_NONE = 0,    /**< no L3 parsed (error before it) */
+	SDNFV_PKT_L3_IPV4 = 4,    /**< IPv4 */
+	SDNFV_PKT_L3_IPV6 = 6,    /**< IPv6 */
 	SDNFV_PKT_L3_OTHER = 255, /**< an EtherType the parser does not walk (ARP, MPLS, ...) */
 };
 
 /** @name Flags of struct sdnfv_pkt_info
  * @{ */
-#define SDNFV_PKT_F_L3          0x0001 /**< l3_off and l3_end are valid (an IPv4/IPv6 header was read) */
-#define SDNFV_PKT_F_L4          0x0002 /**< l4_off, payload_off and, for TCP/UDP/SCTP, ports are valid */
-#define SDNFV_PKT_F_IPV4_OPT    0x0004 /**< IPv4 header carries options (IHL > 5) */
-#define SDNFV_PKT_F_FRAG        0x0008 /**< a fragment: MF or offset set (an IPv6 atomic fragment is whole, RFC 6946) */
-#define SDNFV_PKT_F_FRAG_LATER  0x0010 /**< a non-first fragment: it carries no L4 header */
-#define SDNFV_PKT_F_IPV6_EXT    0x0020 /**< IPv6 extension headers were walked */
-#define SDNFV_PKT_F_PADDED      0x0040 /**< bytes follow the IP datagram in the frame (padding) */
-#define SDNFV_PKT_F_MULTISEG    0x0080 /**< the IP datagram continues past the first mbuf segment (sdnfv_pkt_parse_mbuf()) */
+#define SDNFV_PKT_F_L3       0x0001 /**< l3_off and l3_end are valid (an IPv4/IPv6 header was read) */
+#define SDNFV_PKT_F_L4       0x0002 /**< l4_off, payload_off and, for TCP/UDP/SCTP, ports are valid */
+#define SDNFV_PKT_F_IPV4_OPT 0x0004 /**< IPv4 header carries options (IHL > 5) */
+#define SDNFV_PKT_F_FRAG \
+	0x0008 /**< a fragment: MF or offset set (an IPv6 atomic fragment is whole, RFC 6946) */
+#define SDNFV_PKT_F_FRAG_LATER 0x0010 /**< a non-first fragment: it carries no L4 header */
+#define SDNFV_PKT_F_IPV6_EXT   0x0020 /**< IPv6 extension headers were walked */
+#define SDNFV_PKT_F_PADDED     0x0040 /**< bytes follow the IP datagram in the frame (padding) */
+#define SDNFV_PKT_F_MULTISEG \
+	0x0080 /**< the IP datagram continues past the first mbuf segment (sdnfv_pkt_parse_mbuf()) */
 /** @} */
 
 /**
@@ -115,21 +117,21 @@ enum sdnfv_pkt_l3 {
  * extension chain, where l4_proto is the header the walk stopped at).
  */
 struct sdnfv_pkt_info {
-	uint16_t l3_off;        /**< first byte of the L3 header (after Ethernet and VLAN tags) */
-	uint16_t l4_off;        /**< first byte of the L4 header (after IPv6 extension headers) */
-	uint16_t payload_off;   /**< first byte after the L4 header; l4_off when none was parsed */
-	uint16_t ether_type;    /**< innermost EtherType, host byte order */
+	uint16_t l3_off;      /**< first byte of the L3 header (after Ethernet and VLAN tags) */
+	uint16_t l4_off;      /**< first byte of the L4 header (after IPv6 extension headers) */
+	uint16_t payload_off; /**< first byte after the L4 header; l4_off when none was parsed */
+	uint16_t ether_type;  /**< innermost EtherType, host byte order */
 	/** one past the last byte of the IP datagram (<= frame length); 32 bits because a
 	 *  64 KiB datagram behind an Ethernet header ends past offset 65535 */
 	uint32_t l3_end;
 	uint16_t vlan_tci[SDNFV_PKT_VLAN_MAX]; /**< VLAN TCIs, outer first, host byte order */
-	uint16_t flags;         /**< SDNFV_PKT_F_* */
-	rte_be16_t sport;       /**< source port as in struct sdnfv_pkt_key; network order */
-	rte_be16_t dport;       /**< destination port as in struct sdnfv_pkt_key; network order */
-	uint8_t n_vlan;         /**< number of VLAN tags (0 to #SDNFV_PKT_VLAN_MAX) */
-	uint8_t l3;             /**< enum sdnfv_pkt_l3 */
-	uint8_t l4_proto;       /**< IP protocol of the L4 header (after extension headers) */
-	uint8_t err;            /**< enum sdnfv_pkt_err: why the parse stopped */
+	uint16_t flags;                        /**< SDNFV_PKT_F_* */
+	rte_be16_t sport; /**< source port as in struct sdnfv_pkt_key; network order */
+	rte_be16_t dport; /**< destination port as in struct sdnfv_pkt_key; network order */
+	uint8_t n_vlan;   /**< number of VLAN tags (0 to #SDNFV_PKT_VLAN_MAX) */
+	uint8_t l3;       /**< enum sdnfv_pkt_l3 */
+	uint8_t l4_proto; /**< IP protocol of the L4 header (after extension headers) */
+	uint8_t err;      /**< enum sdnfv_pkt_err: why the parse stopped */
 };
 
 /**
@@ -171,9 +173,9 @@ SDNFV_API const char *sdnfv_pkt_strerror(int err);
 
 /** An IPv4 or IPv6 address; an IPv4 address sits in the first 4 bytes, the rest zero. */
 union sdnfv_pkt_addr {
-	rte_be32_t v4;       /**< IPv4 address, network order */
-	uint8_t v6[16];      /**< IPv6 address, network order */
-	uint64_t u64[2];     /**< for fast copies and comparisons */
+	rte_be32_t v4;   /**< IPv4 address, network order */
+	uint8_t v6[16];  /**< IPv6 address, network order */
+	uint64_t u64[2]; /**< for fast copies and comparisons */
 };
 
 /**

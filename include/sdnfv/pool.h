@@ -52,14 +52,17 @@ struct sdnfv_pool;
 
 /** Parameters of sdnfv_pool_create(). Zero-initialise, set sz, then the fields you need. */
 struct sdnfv_pool_params {
-	size_t sz;              /**< sizeof(struct sdnfv_pool_params) */
-	const char *name;       /**< pool name, 1 to #SDNFV_POOL_NAME_MAX characters; copied */
-	uint32_t n_mbufs;       /**< mbufs per socket (best a power of two minus one); required */
-	uint32_t cache_size;    /**< per-lcore cache size; 0 for none; at most RTE_MEMPOOL_CACHE_MAX_SIZE */
-	uint16_t data_room;     /**< data room per mbuf including headroom; 0 for RTE_MBUF_DEFAULT_BUF_SIZE */
-	uint16_t priv_size;     /**< application private area per mbuf, multiple of RTE_MBUF_PRIV_ALIGN */
-	uint32_t n_sockets;     /**< entries in @ref sockets; 0 for every socket that has CPUs */
-	const int *sockets;     /**< sockets to create a pool on; read during the call only */
+	size_t sz;        /**< sizeof(struct sdnfv_pool_params) */
+	const char *name; /**< pool name, 1 to #SDNFV_POOL_NAME_MAX characters; copied */
+	uint32_t n_mbufs; /**< mbufs per socket (best a power of two minus one); required */
+	uint32_t
+		cache_size; /**< per-lcore cache size; 0 for none; at most RTE_MEMPOOL_CACHE_MAX_SIZE */
+	uint16_t
+		data_room; /**< data room per mbuf including headroom; 0 for RTE_MBUF_DEFAULT_BUF_SIZE */
+	uint16_t
+		priv_size; /**< application private area per mbuf, multiple of RTE_MBUF_PRIV_ALIGN */
+	uint32_t n_sockets; /**< entries in @ref sockets; 0 for every socket that has CPUs */
+	const int *sockets; /**< sockets to create a pool on; read during the call only */
 };
 
 /**
@@ -128,11 +131,11 @@ SDNFV_API int sdnfv_pool_in_use(const struct sdnfv_pool *pool, int socket_id);
 
 /** What should happen to a packet next (sdnfv_meta::action). */
 enum sdnfv_action {
-	SDNFV_ACT_NONE = 0,     /**< nothing decided yet */
-	SDNFV_ACT_NEXT,         /**< the next hop of the flow's service chain */
-	SDNFV_ACT_SERVICE,      /**< the service whose id is in sdnfv_meta::dest */
-	SDNFV_ACT_PORT,         /**< out of the port whose id is in sdnfv_meta::dest */
-	SDNFV_ACT_DROP,         /**< free the packet */
+	SDNFV_ACT_NONE = 0, /**< nothing decided yet */
+	SDNFV_ACT_NEXT,     /**< the next hop of the flow's service chain */
+	SDNFV_ACT_SERVICE,  /**< the service whose id is in sdnfv_meta::dest */
+	SDNFV_ACT_PORT,     /**< out of the port whose id is in sdnfv_meta::dest */
+	SDNFV_ACT_DROP,     /**< free the packet */
 };
 
 /** sdnfv_meta::flow_id of a packet that belongs to no flow-table entry. */
@@ -143,13 +146,13 @@ enum sdnfv_action {
 
 /** Per-packet metadata, in an mbuf dynamic field; 12 bytes. */
 struct sdnfv_meta {
-	uint32_t flow_id;   /**< flow-table entry of the packet's flow, or #SDNFV_META_FLOW_NONE */
-	uint16_t dest;      /**< service id (#SDNFV_ACT_SERVICE) or port id (#SDNFV_ACT_PORT) */
-	uint8_t action;     /**< enum sdnfv_action */
-	uint8_t chain_pos;  /**< index of the hop of the flow's service chain the packet is at */
-	uint16_t flags;     /**< bits 0-7 belong to the library (none defined yet); see
+	uint32_t flow_id;  /**< flow-table entry of the packet's flow, or #SDNFV_META_FLOW_NONE */
+	uint16_t dest;     /**< service id (#SDNFV_ACT_SERVICE) or port id (#SDNFV_ACT_PORT) */
+	uint8_t action;    /**< enum sdnfv_action */
+	uint8_t chain_pos; /**< index of the hop of the flow's service chain the packet is at */
+	uint16_t flags;    /**< bits 0-7 belong to the library (none defined yet); see
 			     *   #SDNFV_META_F_USER_MASK */
-	uint16_t reserved;  /**< zero */
+	uint16_t reserved; /**< zero */
 };
 
 /**

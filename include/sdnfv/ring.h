@@ -66,17 +66,17 @@ extern "C" {
 #define SDNFV_RING__LINE 128
 
 struct sdnfv_ring__side {
-	uint32_t idx;        /* published: head (producer side) or tail (consumer side) */
-	uint32_t other;      /* this side's cached copy of the other side's idx */
+	uint32_t idx;   /* published: head (producer side) or tail (consumer side) */
+	uint32_t other; /* this side's cached copy of the other side's idx */
 };
 
 struct sdnfv_ring {
 	/* Read-only after creation. */
 	uint32_t magic;
-	uint32_t size;       /* slots, a power of two */
-	uint32_t mask;       /* size - 1 */
-	uint32_t capacity;   /* objects the ring holds when full, <= size */
-	const void *mz;      /* the memzone that holds the ring */
+	uint32_t size;     /* slots, a power of two */
+	uint32_t mask;     /* size - 1 */
+	uint32_t capacity; /* objects the ring holds when full, <= size */
+	const void *mz;    /* the memzone that holds the ring */
 	char name[SDNFV_RING_NAME_MAX + 1];
 
 	struct sdnfv_ring__side prod __rte_aligned(SDNFV_RING__LINE);

@@ -10,8 +10,8 @@
 #define SDNFV_LOG_REGISTER(layer) RTE_LOG_REGISTER(sdnfv_logtype_##layer, lib.sdnfv.layer, INFO)
 
 /* SDNFV_LOG(ring, ERR, "ring %s: ...", name): one line, newline added. */
-#define SDNFV_LOG(layer, level, fmt, ...)                                                        \
-	rte_log(RTE_LOG_##level, sdnfv_logtype_##layer, "sdnfv." #layer ": " fmt "\n",           \
+#define SDNFV_LOG(layer, level, fmt, ...)                                              \
+	rte_log(RTE_LOG_##level, sdnfv_logtype_##layer, "sdnfv." #layer ": " fmt "\n", \
 		##__VA_ARGS__)
 
 #endif /* SDNFV_LIB_LOG_H */

@@ -110,7 +110,7 @@ numa_build(struct numa_core *cores, unsigned int n, struct sdnfv_numa **out)
 	qsort(cores, n, sizeof(*cores), core_cmp_id);
 	for (i = 0; i < n; i++) {
 		cores[i].taken = false;
-		order[i] = (struct socket_of){.socket = cores[i].socket, .index = i};
+		order[i] = (struct socket_of){ .socket = cores[i].socket, .index = i };
 	}
 	qsort(order, n, sizeof(*order), socket_of_cmp);
 	for (i = 0; i < n; i++)
@@ -145,7 +145,7 @@ nomem:
 static struct numa_core *
 core_find(const struct sdnfv_numa *numa, unsigned int id)
 {
-	const struct numa_core key = {.id = id};
+	const struct numa_core key = { .id = id };
 
 	return bsearch(&key, numa->cores, numa->ncores, sizeof(key), core_cmp_id);
 }
@@ -274,7 +274,7 @@ static int
 parse_cpulist(struct parser *p, int socket)
 {
 	for (;;) {
-		struct parse_range r = {.socket = socket, .pos = p->pos};
+		struct parse_range r = { .socket = socket, .pos = p->pos };
 		int ret = parse_id(p, "a CPU id", &r.lo);
 
 		if (ret < 0)
@@ -304,7 +304,7 @@ static int
 parse_syntax(struct parser *p)
 {
 	for (;;) {
-		struct parse_socket s = {.pos = p->pos};
+		struct parse_socket s = { .pos = p->pos };
 		unsigned int id;
 		int ret = parse_id(p, "a socket id", &id);
 
@@ -396,14 +396,14 @@ parse_expand(struct parser *p, struct sdnfv_numa **out)
 	/* hi <= INT_MAX, so cpu cannot wrap around. */
 	for (i = 0; i < p->nranges; i++)
 		for (unsigned int cpu = p->ranges[i].lo; cpu <= p->ranges[i].hi; cpu++)
-			cores[n++] = (struct numa_core){.id = cpu, .socket = p->ranges[i].socket};
+			cores[n++] = (struct numa_core){ .id = cpu, .socket = p->ranges[i].socket };
 	return numa_build(cores, (unsigned int)count, out);
 }
 
 int
 sdnfv_numa_parse(const char *spec, struct sdnfv_numa **out)
 {
-	struct parser p = {.spec = spec};
+	struct parser p = { .spec = spec };
 	int ret;
 
 	if (spec == NULL)
@@ -554,7 +554,7 @@ sdnfv_numa_discover_sys(const struct sdnfv_numa_sys *sys, struct sdnfv_numa **ou
 				  cpus[i]);
 			socket = 0;
 		}
-		cores[kept++] = (struct numa_core){.id = cpus[i], .socket = socket};
+		cores[kept++] = (struct numa_core){ .id = cpus[i], .socket = socket };
 	}
 	free(cpus);
 	if (kept == 0) {

@@ -304,7 +304,7 @@ parse_frame(const uint8_t *p, uint32_t seg, uint32_t pkt, struct sdnfv_pkt_info 
 	uint16_t et;
 
 	/* 28 bytes: two stores, cheaper than tracking which fields each exit must clear. */
-	*info = (struct sdnfv_pkt_info){0};
+	*info = (struct sdnfv_pkt_info){ 0 };
 	if (unlikely(seg < PKT_ETH_HLEN))
 		return stop_short(info, 0, PKT_ETH_HLEN, pkt, SDNFV_PKT_ERR_ETH_SHORT);
 	et = pkt_rd16(p + 12);

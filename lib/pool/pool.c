@@ -123,7 +123,8 @@ pick_sockets(const struct sdnfv_pool_params *p, int *sockets, unsigned int *n)
 	}
 	for (i = 0; i < *n; i++) {
 		if (sockets[i] < 0 || sockets[i] >= RTE_MAX_NUMA_NODES) {
-			SDNFV_LOG(pool, ERR, "pool %s: socket %d out of range", p->name, sockets[i]);
+			SDNFV_LOG(pool, ERR, "pool %s: socket %d out of range", p->name,
+				  sockets[i]);
 			return -EINVAL;
 		}
 		/* Insertion sort: the list is short and kept in increasing order. */
@@ -134,7 +135,8 @@ pick_sockets(const struct sdnfv_pool_params *p, int *sockets, unsigned int *n)
 			sockets[j - 1] = t;
 		}
 		if (j > 0 && sockets[j - 1] == sockets[j]) {
-			SDNFV_LOG(pool, ERR, "pool %s: socket %d listed twice", p->name, sockets[j]);
+			SDNFV_LOG(pool, ERR, "pool %s: socket %d listed twice", p->name,
+				  sockets[j]);
 			return -EINVAL;
 		}
 	}

@@ -153,8 +153,8 @@ sdnfv_ring__check_owner(struct sdnfv_ring *r, unsigned int role)
 
 	if (likely(cur == me))
 		return 1;
-	if (cur == 0 && __atomic_compare_exchange_n(owner, &cur, me, false, __ATOMIC_ACQ_REL,
-						    __ATOMIC_ACQUIRE))
+	if (cur == 0 &&
+	    __atomic_compare_exchange_n(owner, &cur, me, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return 1;
 	__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
 	SDNFV_LOG(ring, ERR, "ring %s: thread %d used the %s side owned by thread %d; refused",

@@ -33,7 +33,7 @@
 #define RING_SIZE 1024
 #define MAX_BURST 64
 
-static const unsigned int bursts[] = {1, 8, 32, 64};
+static const unsigned int bursts[] = { 1, 8, 32, 64 };
 static unsigned int runs = 9;
 static uint64_t objs_1core = 1u << 24;
 static uint64_t objs_2core = 1u << 24;
@@ -64,24 +64,24 @@ deq(enum kind k, struct pair *p, void **objs, unsigned int n)
 static volatile uint64_t sink;
 
 /* The kind is a compile-time constant in each instance: no branch in the loop. */
-#define ONE_CORE_LOOP(K)                                                                          \
-	static double one_core_##K(struct pair *p, unsigned int b)                                \
-	{                                                                                         \
-		void *in[MAX_BURST], *out[MAX_BURST];                                             \
-		uint64_t iters = objs_1core / b, i, t0, acc = 0;                                  \
-		unsigned int j;                                                                   \
-                                                                                                  \
-		for (j = 0; j < b; j++)                                                           \
-			in[j] = (void *)(uintptr_t)(j + 1);                                       \
-		t0 = rte_rdtsc_precise();                                                         \
-		for (i = 0; i < iters; i++) {                                                     \
-			enq(K, p, in, b);                                                         \
-			acc += deq(K, p, out, b);                                                 \
-			acc += (uintptr_t)out[0];                                                 \
-		}                                                                                 \
-		t0 = rte_rdtsc_precise() - t0;                                                    \
-		sink += acc;                                                                      \
-		return (double)t0 / (double)(iters * b);                                          \
+#define ONE_CORE_LOOP(K)                                           \
+	static double one_core_##K(struct pair *p, unsigned int b) \
+	{                                                          \
+		void *in[MAX_BURST], *out[MAX_BURST];              \
+		uint64_t iters = objs_1core / b, i, t0, acc = 0;   \
+		unsigned int j;                                    \
+                                                                   \
+		for (j = 0; j < b; j++)                            \
+			in[j] = (void *)(uintptr_t)(j + 1);        \
+		t0 = rte_rdtsc_precise();                          \
+		for (i = 0; i < iters; i++) {                      \
+			enq(K, p, in, b);                          \
+			acc += deq(K, p, out, b);                  \
+			acc += (uintptr_t)out[0];                  \
+		}                                                  \
+		t0 = rte_rdtsc_precise() - t0;                     \
+		sink += acc;                                       \
+		return (double)t0 / (double)(iters * b);           \
 	}
 ONE_CORE_LOOP(SDNFV)
 ONE_CORE_LOOP(RTE)
@@ -119,7 +119,7 @@ producer(void *arg)
 static double
 two_core(struct pair *p, enum kind k, unsigned int b, unsigned int worker)
 {
-	struct two_core t = {.p = p, .k = k, .b = b, .n = objs_2core / b * b};
+	struct two_core t = { .p = p, .k = k, .b = b, .n = objs_2core / b * b };
 	void *out[MAX_BURST];
 	uint64_t got = 0, t0, acc = 0;
 
@@ -167,7 +167,7 @@ report(const char *name, double ours, double peer)
 int
 main(int argc, char **argv)
 {
-	struct sdnfv_test_eal opt = {.lcores = "0@0,1@1"};
+	struct sdnfv_test_eal opt = { .lcores = "0@0,1@1" };
 	struct pair p;
 	double ours[32], peer[32];
 	unsigned int bi, r, worker;
@@ -186,7 +186,8 @@ main(int argc, char **argv)
 	}
 	if (sdnfv_ring_create("bench_sdnfv", RING_SIZE, rte_socket_id(), 0, &p.s) != 0)
 		return 1;
-	p.r = rte_ring_create("bench_rte", RING_SIZE, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	p.r = rte_ring_create("bench_rte", RING_SIZE, rte_socket_id(),
+			      RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (p.r == NULL)
 		return 1;
 	printf("# %u runs per figure, medians; TSC %.2f GHz\n", runs, rte_get_tsc_hz() / 1e9);

@@ -66,7 +66,8 @@ remove_hugepage_files(const char *pfx)
 		while ((e = readdir(d)) != NULL) {
 			char f[PATH_MAX + 256];
 
-			if (strncmp(e->d_name, pfx, plen) != 0 || strncmp(e->d_name + plen, "map_", 4) != 0)
+			if (strncmp(e->d_name, pfx, plen) != 0 ||
+			    strncmp(e->d_name + plen, "map_", 4) != 0)
 				continue;
 			snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
 			unlink(f);
@@ -120,10 +121,12 @@ sdnfv_test_eal_init(const struct sdnfv_test_eal *opt)
 	if (opt->secondary)
 		snprintf(prefix, sizeof(prefix), "%s", opt->prefix);
 	else
-		snprintf(prefix, sizeof(prefix), "%s_%d", base != NULL ? base : "sdnfvt", (int)getpid());
+		snprintf(prefix, sizeof(prefix), "%s_%d", base != NULL ? base : "sdnfvt",
+			 (int)getpid());
 
 	snprintf(a_prefix, sizeof(a_prefix), "--file-prefix=%s", prefix);
-	snprintf(a_lcores, sizeof(a_lcores), "--lcores=%s", opt->lcores != NULL ? opt->lcores : "0");
+	snprintf(a_lcores, sizeof(a_lcores), "--lcores=%s",
+		 opt->lcores != NULL ? opt->lcores : "0");
 	argv[argc++] = (char *)"sdnfv-test";
 	argv[argc++] = a_prefix;
 	argv[argc++] = a_lcores;

@@ -7,10 +7,10 @@
 
 /* Options for sdnfv_test_eal_init(). */
 struct sdnfv_test_eal {
-	const char *lcores;    /* --lcores value; NULL for "0" (one lcore, on CPU 0) */
-	bool multi_process;    /* keep files so secondaries can attach (no --in-memory) */
-	bool secondary;        /* attach to the primary of `prefix` instead of starting one */
-	const char *prefix;    /* for a secondary: the primary's prefix */
+	const char *lcores; /* --lcores value; NULL for "0" (one lcore, on CPU 0) */
+	bool multi_process; /* keep files so secondaries can attach (no --in-memory) */
+	bool secondary;     /* attach to the primary of `prefix` instead of starting one */
+	const char *prefix; /* for a secondary: the primary's prefix */
 	/* More EAL arguments (e.g. "--vdev=net_null0"), NULL-terminated; NULL for none. */
 	const char *const *extra_args;
 };

@@ -18,11 +18,11 @@
 
 #include "pkt_invariants.h"
 
-#define FAIL(...)                                                                                  \
-	do {                                                                                       \
-		fprintf(stderr, __VA_ARGS__);                                                      \
-		fputc('\n', stderr);                                                               \
-		__builtin_trap();                                                                  \
+#define FAIL(...)                             \
+	do {                                  \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr);          \
+		__builtin_trap();             \
 	} while (0)
 
 static void
@@ -70,14 +70,14 @@ chain_parse(const uint8_t *data, uint32_t len, uint32_t split, const struct sdnf
 static void
 rewrite(const uint8_t *data, uint32_t len, struct sdnfv_pkt_info in, int verified)
 {
-	union sdnfv_pkt_addr addr = {.u64 = {0x0102030405060708ull, 0x1112131415161718ull}};
+	union sdnfv_pkt_addr addr = { .u64 = { 0x0102030405060708ull, 0x1112131415161718ull } };
 	uint8_t *copy = malloc(len ? len : 1);
 	rte_be16_t c, stored;
 	int rc;
 
 	memcpy(copy, data, len);
 	if (in.l3 == SDNFV_PKT_L3_IPV4)
-		addr = (union sdnfv_pkt_addr){.v4 = 0x0403020a};
+		addr = (union sdnfv_pkt_addr){ .v4 = 0x0403020a };
 	rc = sdnfv_pkt_set_port(copy, &in, SDNFV_PKT_SRC, 0x3412);
 	if (rc != 0 && rc != -EINVAL && rc != -ENOTSUP)
 		FAIL("set_port returned %d", rc);

@@ -170,7 +170,7 @@ fake_node_three(unsigned int cpu)
 static int
 fake_distance_three(int from, int to)
 {
-	static const int d[3][3] = {{10, 30, 20}, {30, 10, 20}, {20, 20, 10}};
+	static const int d[3][3] = { { 10, 30, 20 }, { 30, 10, 20 }, { 20, 20, 10 } };
 
 	return d[from][to];
 }
@@ -205,9 +205,9 @@ Test(numa, parse_builds_the_sockets_and_cores_described)
 {
 	struct sdnfv_numa *numa = parse_ok("0:0-3;1:4-7");
 
-	expect_sockets(numa, (const int[]){0, 1}, 2);
-	expect_cores(numa, 0, (const unsigned int[]){0, 1, 2, 3}, 4);
-	expect_cores(numa, 1, (const unsigned int[]){4, 5, 6, 7}, 4);
+	expect_sockets(numa, (const int[]){ 0, 1 }, 2);
+	expect_cores(numa, 0, (const unsigned int[]){ 0, 1, 2, 3 }, 4);
+	expect_cores(numa, 1, (const unsigned int[]){ 4, 5, 6, 7 }, 4);
 	for (unsigned int c = 0; c < 8; c++)
 		cr_expect_eq(sdnfv_numa_core_socket(numa, c), c < 4 ? 0 : 1, "core %u", c);
 	sdnfv_numa_free(numa);
@@ -217,8 +217,8 @@ Test(numa, parse_accepts_sparse_sockets_and_cpu_ids)
 {
 	struct sdnfv_numa *numa = parse_ok("0:0-3;2:64-67");
 
-	expect_sockets(numa, (const int[]){0, 2}, 2);
-	expect_cores(numa, 2, (const unsigned int[]){64, 65, 66, 67}, 4);
+	expect_sockets(numa, (const int[]){ 0, 2 }, 2);
+	expect_cores(numa, 2, (const unsigned int[]){ 64, 65, 66, 67 }, 4);
 	cr_expect_eq(sdnfv_numa_core_socket(numa, 66), 2);
 	cr_expect_eq(sdnfv_numa_cores(numa, 1, NULL, 0), -ENOENT);
 	sdnfv_numa_free(numa);
@@ -228,9 +228,9 @@ Test(numa, parse_accepts_sockets_and_cpus_in_any_order)
 {
 	struct sdnfv_numa *numa = parse_ok("3:9,1-2,5;1:0,4");
 
-	expect_sockets(numa, (const int[]){1, 3}, 2);
-	expect_cores(numa, 1, (const unsigned int[]){0, 4}, 2);
-	expect_cores(numa, 3, (const unsigned int[]){1, 2, 5, 9}, 4);
+	expect_sockets(numa, (const int[]){ 1, 3 }, 2);
+	expect_cores(numa, 1, (const unsigned int[]){ 0, 4 }, 2);
+	expect_cores(numa, 3, (const unsigned int[]){ 1, 2, 5, 9 }, 4);
 	sdnfv_numa_free(numa);
 }
 
@@ -238,8 +238,8 @@ Test(numa, parse_accepts_ids_up_to_int_max)
 {
 	struct sdnfv_numa *numa = parse_ok("2147483647:2147483645-2147483647");
 
-	expect_sockets(numa, (const int[]){INT_MAX}, 1);
-	expect_cores(numa, INT_MAX, (const unsigned int[]){INT_MAX - 2, INT_MAX - 1, INT_MAX}, 3);
+	expect_sockets(numa, (const int[]){ INT_MAX }, 1);
+	expect_cores(numa, INT_MAX, (const unsigned int[]){ INT_MAX - 2, INT_MAX - 1, INT_MAX }, 3);
 	cr_expect_eq(sdnfv_numa_core_acquire(numa, INT_MAX, 0), INT_MAX - 2);
 	sdnfv_numa_free(numa);
 }
@@ -372,7 +372,7 @@ Test(numa, parse_logs_a_duplicate_where_it_is_listed_again)
 Test(numa, sockets_returns_the_count_even_without_room)
 {
 	struct sdnfv_numa *numa = parse_ok("0:0;4:1;7:2");
-	int ids[2] = {-1, -1};
+	int ids[2] = { -1, -1 };
 
 	cr_expect_eq(sdnfv_numa_sockets(numa, NULL, 0), 3);
 	cr_expect_eq(sdnfv_numa_sockets(numa, ids, 1), 3);
@@ -560,28 +560,28 @@ Test(numa, free_cores_counts_per_socket_and_in_total)
 
 Test(numa, discover_places_each_cpu_on_the_node_libnuma_reports)
 {
-	static const unsigned int cpus[] = {0, 1, 2, 3, 64, 65, 66, 67};
+	static const unsigned int cpus[] = { 0, 1, 2, 3, 64, 65, 66, 67 };
 	struct sdnfv_numa *numa = discover_fake(cpus, 8, fake_node_sparse, NULL);
 
-	expect_sockets(numa, (const int[]){0, 2}, 2);
-	expect_cores(numa, 0, (const unsigned int[]){0, 1, 2, 3}, 4);
-	expect_cores(numa, 2, (const unsigned int[]){64, 65, 66, 67}, 4);
+	expect_sockets(numa, (const int[]){ 0, 2 }, 2);
+	expect_cores(numa, 0, (const unsigned int[]){ 0, 1, 2, 3 }, 4);
+	expect_cores(numa, 2, (const unsigned int[]){ 64, 65, 66, 67 }, 4);
 	sdnfv_numa_free(numa);
 }
 
 Test(numa, discover_puts_every_cpu_on_socket_0_without_numa)
 {
-	static const unsigned int cpus[] = {0, 1, 2, 3, 64, 65, 66, 67};
+	static const unsigned int cpus[] = { 0, 1, 2, 3, 64, 65, 66, 67 };
 	struct sdnfv_numa *numa = discover_fake(cpus, 8, NULL, fake_distance_three);
 
-	expect_sockets(numa, (const int[]){0}, 1);
+	expect_sockets(numa, (const int[]){ 0 }, 1);
 	expect_cores(numa, 0, cpus, 8);
 	sdnfv_numa_free(numa);
 }
 
 Test(numa, discover_falls_back_to_the_nearest_socket_by_numa_distance)
 {
-	static const unsigned int cpus[] = {0, 1, 2, 3, 4, 5};
+	static const unsigned int cpus[] = { 0, 1, 2, 3, 4, 5 };
 	struct sdnfv_numa *numa = discover_fake(cpus, 6, fake_node_three, fake_distance_three);
 
 	cr_assert_eq(sdnfv_numa_core_reserve(numa, 0), 0);
@@ -593,7 +593,7 @@ Test(numa, discover_falls_back_to_the_nearest_socket_by_numa_distance)
 
 Test(numa, discover_breaks_distance_ties_by_the_next_socket_id)
 {
-	static const unsigned int cpus[] = {0, 1, 2, 3, 4, 5};
+	static const unsigned int cpus[] = { 0, 1, 2, 3, 4, 5 };
 	struct sdnfv_numa *numa = discover_fake(cpus, 6, fake_node_three, fake_distance_three);
 
 	cr_assert_eq(sdnfv_numa_core_reserve(numa, 4), 0);
@@ -605,7 +605,7 @@ Test(numa, discover_breaks_distance_ties_by_the_next_socket_id)
 
 Test(numa, discover_falls_back_in_id_order_when_distances_are_unknown)
 {
-	static const unsigned int cpus[] = {0, 1, 2, 3, 4, 5};
+	static const unsigned int cpus[] = { 0, 1, 2, 3, 4, 5 };
 	struct sdnfv_numa *numa = discover_fake(cpus, 6, fake_node_three, fake_distance_unknown);
 
 	cr_assert_eq(sdnfv_numa_core_reserve(numa, 0), 0);
@@ -622,11 +622,11 @@ fake_node_unknown_above_1(unsigned int cpu)
 
 Test(numa, discover_puts_a_cpu_of_unknown_node_on_socket_0)
 {
-	static const unsigned int cpus[] = {0, 1, 2};
+	static const unsigned int cpus[] = { 0, 1, 2 };
 	struct sdnfv_numa *numa = discover_fake(cpus, 3, fake_node_unknown_above_1, NULL);
 
-	expect_sockets(numa, (const int[]){0, 1}, 2);
-	expect_cores(numa, 0, (const unsigned int[]){2}, 1);
+	expect_sockets(numa, (const int[]){ 0, 1 }, 2);
+	expect_cores(numa, 0, (const unsigned int[]){ 2 }, 1);
 	sdnfv_numa_free(numa);
 }
 
@@ -769,7 +769,7 @@ pinned_thread_main(void *arg)
 
 Test(numa, pin_thread_moves_another_thread_to_the_core)
 {
-	struct pinned_thread t = {.running_on = -1};
+	struct pinned_thread t = { .running_on = -1 };
 	cpu_set_t mask;
 	pthread_t thread;
 	unsigned int cpu;
@@ -833,8 +833,8 @@ Test(numa, port_socket_of_a_port_that_does_not_exist_is_enodev)
  * lcore that probed it; a ring port made with SOCKET_ID_ANY reports none. */
 Test(numa, port_socket_is_the_drivers_or_else_the_lowest_socket)
 {
-	static const char *const vdev[] = {"--vdev=net_null0", NULL};
-	const struct sdnfv_test_eal eal = {.extra_args = vdev};
+	static const char *const vdev[] = { "--vdev=net_null0", NULL };
+	const struct sdnfv_test_eal eal = { .extra_args = vdev };
 	struct sdnfv_numa *numa = parse_ok("2:0;5:1");
 	struct rte_ring *ring;
 	uint16_t null_port;

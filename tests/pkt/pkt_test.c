@@ -30,7 +30,7 @@ put32(uint8_t *p, uint32_t v)
 void
 frame_init(struct frame *f)
 {
-	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
 
 	memset(f->d, 0, 2048);
 	memcpy(f->d, macs, sizeof(macs));

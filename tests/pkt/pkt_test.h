@@ -15,10 +15,10 @@
 
 /* Criterion with --full-stats sends every assertion, passed ones too, to its runner process:
  * checks inside loops over thousands of packets test first and assert only on a failure. */
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			cr_assert_fail("check failed: " #cond ": " __VA_ARGS__);                   \
+#define CHECK(cond, ...)                                                         \
+	do {                                                                     \
+		if (!(cond))                                                     \
+			cr_assert_fail("check failed: " #cond ": " __VA_ARGS__); \
 	} while (0)
 
 /* ---- frame builder ------------------------------------------------------------------------

@@ -127,7 +127,7 @@ run_prefix_test(const struct capture_set *set)
 	long total = 0;
 
 	for (unsigned int i = 0; i < set->n; i++) {
-		struct prefix_stats st = {.file = set->paths[i]};
+		struct prefix_stats st = { .file = set->paths[i] };
 		char why[1024], errs[1024] = "";
 		long n = capture_each(set->paths[i], prefix_cb, &st, why, sizeof(why));
 
@@ -484,7 +484,7 @@ run_tshark_diff(const struct capture_set *set)
 		cr_skip_test("tshark is not installed (Debian package tshark)");
 	for (unsigned int i = 0; i < set->n; i++) {
 		struct ts_table t;
-		struct diff_stats st = {.file = set->paths[i], .t = &t};
+		struct diff_stats st = { .file = set->paths[i], .t = &t };
 		char why[1024];
 		long n;
 
@@ -587,7 +587,7 @@ Test(pkt, gives_both_directions_of_every_captured_connection_one_symmetric_key)
 
 	need_set(&set, true, true, true);
 	for (unsigned int i = 0; i < set.n; i++) {
-		struct key_stats st = {0};
+		struct key_stats st = { 0 };
 		char why[1024];
 		long u = 0;
 
@@ -690,7 +690,7 @@ rewrite_cb(const uint8_t *data, uint32_t len, uint32_t frame_no, void *arg)
 Test(pkt, rewrites_captured_packets_with_checksums_equal_to_a_recomputation)
 {
 	struct capture_set set;
-	struct rewrite_stats st = {0};
+	struct rewrite_stats st = { 0 };
 
 	need_set(&set, true, true, true);
 	for (unsigned int i = 0; i < set.n; i++) {
@@ -781,7 +781,7 @@ kernel_cb(const uint8_t *d, uint32_t len, uint32_t frame_no, void *arg)
 Test(pkt, finds_in_the_kernel_capture_every_header_it_was_made_for)
 {
 	struct capture_set set;
-	struct kernel_stats st = {0};
+	struct kernel_stats st = { 0 };
 	char why[1024];
 
 	need_set(&set, false, true, false);

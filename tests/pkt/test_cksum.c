@@ -63,7 +63,7 @@ Test(pkt, sums_random_data_of_any_length_and_alignment_like_the_reference)
 
 Test(pkt, sums_the_rfc_1071_example_and_zeros)
 {
-	static const uint8_t ex[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+	static const uint8_t ex[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
 	static const uint8_t zeros[64];
 
 	/* RFC 1071 section 3: the sum is 0xddf2, so the checksum is its complement. */
@@ -164,7 +164,7 @@ build(int ipv, uint8_t proto, unsigned int payload)
 
 Test(pkt, computes_l4_checksums_with_their_pseudo_headers_like_the_reference)
 {
-	static const uint8_t protos[] = {6, 17, 1};
+	static const uint8_t protos[] = { 6, 17, 1 };
 
 	for (int i = 0; i < 3000; i++) {
 		int ipv = i % 2 ? 4 : 6;
@@ -312,7 +312,7 @@ build_routed(uint8_t type)
 
 Test(pkt, puts_the_final_destination_of_a_routing_header_in_the_pseudo_header)
 {
-	static const uint8_t types[] = {0, 2, 4};
+	static const uint8_t types[] = { 0, 2, 4 };
 
 	for (size_t i = 0; i < 3; i++) {
 		rte_be16_t c;
@@ -374,7 +374,7 @@ assert_checksums_recomputed(const char *what)
 
 Test(pkt, rewrites_addresses_and_ports_with_checksums_equal_to_a_recomputation)
 {
-	static const uint8_t protos[] = {6, 17, 1};
+	static const uint8_t protos[] = { 6, 17, 1 };
 	char what[96];
 
 	for (int i = 0; i < 4000; i++) {
@@ -417,7 +417,7 @@ Test(pkt, rewrites_addresses_and_ports_with_checksums_equal_to_a_recomputation)
 Test(pkt, keeps_a_zero_udp_checksum_zero_through_rewrites)
 {
 	for (int ipv = 4; ipv <= 6; ipv += 2) {
-		union sdnfv_pkt_addr a = {.u64 = {0x1122334455667788ull, 0x99}};
+		union sdnfv_pkt_addr a = { .u64 = { 0x1122334455667788ull, 0x99 } };
 
 		build(ipv, 17, 30);
 		f.d[f.l4 + 6] = f.d[f.l4 + 7] = 0;
@@ -487,13 +487,13 @@ Test(pkt, refuses_port_rewrites_without_ports_and_for_sctp)
 	frame_ethertype(&f, 0x0806);
 	cr_assert_eq(sdnfv_pkt_parse(f.d, f.len, &in), 0);
 	cr_assert_eq(sdnfv_pkt_set_port(f.d, &in, SDNFV_PKT_SRC, 5), -EINVAL);
-	cr_assert_eq(sdnfv_pkt_set_addr(f.d, &in, SDNFV_PKT_SRC, &(union sdnfv_pkt_addr){0}),
+	cr_assert_eq(sdnfv_pkt_set_addr(f.d, &in, SDNFV_PKT_SRC, &(union sdnfv_pkt_addr){ 0 }),
 		     -EINVAL);
 }
 
 Test(pkt, updates_only_the_ip_header_checksum_of_a_later_fragment)
 {
-	union sdnfv_pkt_addr a = {.v4 = htonl(0x0a0a0a0a)};
+	union sdnfv_pkt_addr a = { .v4 = htonl(0x0a0a0a0a) };
 	uint8_t l4_before[64];
 
 	build(4, 17, 30);
@@ -530,8 +530,8 @@ Test(pkt, accepts_a_checksum_stored_as_the_other_form_of_zero)
 	f.d[f.l4 + 2] = f.d[f.l4 + 3] = 0xff;
 	cr_assert_eq(sdnfv_pkt_parse(f.d, f.len, &in), 0);
 	cr_assert_eq(sdnfv_pkt_cksum_verify(f.d, &in), 0);
-	cr_assert_eq(sdnfv_pkt_set_addr(f.d, &in, SDNFV_PKT_SRC, &(union sdnfv_pkt_addr){.v4 = 7}),
-		     0);
+	cr_assert_eq(
+		sdnfv_pkt_set_addr(f.d, &in, SDNFV_PKT_SRC, &(union sdnfv_pkt_addr){ .v4 = 7 }), 0);
 	cr_assert_eq(sdnfv_pkt_cksum_verify(f.d, &in), 0);
 	cr_assert_eq(sdnfv_pkt_set_port(f.d, &in, SDNFV_PKT_SRC, htons(0x1234)), 0);
 	cr_assert_eq(sdnfv_pkt_cksum_verify(f.d, &in), 0);

@@ -23,7 +23,7 @@ struct chain {
 static void
 chain_build(struct chain *c, uint32_t len, uint32_t split, uint16_t headroom)
 {
-	uint32_t seg_len[2] = {split, len - split};
+	uint32_t seg_len[2] = { split, len - split };
 
 	memset(c, 0, sizeof(*c));
 	for (int i = 0; i < 2; i++) {

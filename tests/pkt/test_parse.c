@@ -124,7 +124,7 @@ Test(pkt, gives_an_icmp_echo_its_identifier_as_both_ports)
 
 Test(pkt, gives_every_icmpv4_query_its_identifier_as_ports)
 {
-	static const uint8_t queries[] = {0, 8, 13, 14, 15, 16, 17, 18};
+	static const uint8_t queries[] = { 0, 8, 13, 14, 15, 16, 17, 18 };
 
 	for (size_t i = 0; i < sizeof(queries); i++) {
 		frame_init(&f);
@@ -187,7 +187,7 @@ Test(pkt, reads_one_vlan_tag_in_front_of_ipv4)
 
 Test(pkt, reads_two_stacked_tags_of_each_kind)
 {
-	static const uint16_t outer[] = {0x88a8, 0x9100, 0x8100};
+	static const uint16_t outer[] = { 0x88a8, 0x9100, 0x8100 };
 
 	for (size_t i = 0; i < 3; i++) {
 		frame_init(&f);
@@ -471,7 +471,7 @@ Test(pkt, walks_mobility_hip_and_shim6_headers)
 
 Test(pkt, ends_the_extension_walk_at_esp_and_no_next_header)
 {
-	static const uint8_t last[] = {50, 59};
+	static const uint8_t last[] = { 50, 59 };
 
 	for (size_t i = 0; i < 2; i++) {
 		frame_init(&f);

@@ -5,11 +5,11 @@
 
 #include <stdint.h>
 
-#define MP_POOL "mp"
-#define MP_RING_TO "mp_to_nf"     /* primary produces, secondary consumes */
-#define MP_RING_BACK "mp_back"    /* secondary produces, primary consumes */
-#define MP_XOR 0xa5               /* the secondary flips every byte with this */
-#define MP_OWN_FLOW 0xfeed0000u   /* flow ids of packets the secondary allocates itself */
+#define MP_POOL      "mp"
+#define MP_RING_TO   "mp_to_nf"  /* primary produces, secondary consumes */
+#define MP_RING_BACK "mp_back"   /* secondary produces, primary consumes */
+#define MP_XOR       0xa5        /* the secondary flips every byte with this */
+#define MP_OWN_FLOW  0xfeed0000u /* flow ids of packets the secondary allocates itself */
 
 /* Length and content of packet i, derived from i alone so either side can check them. */
 static inline uint16_t

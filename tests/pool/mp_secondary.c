@@ -49,7 +49,7 @@ check_and_flip(struct rte_mbuf *m)
 int
 main(int argc, char **argv)
 {
-	struct sdnfv_test_eal opt = {.secondary = true};
+	struct sdnfv_test_eal opt = { .secondary = true };
 	struct sdnfv_pool *pool = NULL;
 	struct sdnfv_ring *to = NULL, *back = NULL;
 	struct rte_mbuf *burst[BURST];
@@ -87,7 +87,8 @@ main(int argc, char **argv)
 
 		/* Packets of our own, from the shared pool: the primary checks and frees them. */
 		if (sent_own < own) {
-			struct rte_mbuf *m = rte_pktmbuf_alloc(sdnfv_pool_mempool(pool, SOCKET_ID_ANY));
+			struct rte_mbuf *m =
+				rte_pktmbuf_alloc(sdnfv_pool_mempool(pool, SOCKET_ID_ANY));
 			uint32_t id = MP_OWN_FLOW + sent_own;
 
 			if (m != NULL) {
@@ -109,8 +110,8 @@ main(int argc, char **argv)
 			n, sent_own, own);
 		errors++;
 	}
-	printf("secondary: checked and returned %u packets, sent %u of its own, %u errors\n",
-	       got, sent_own, errors);
+	printf("secondary: checked and returned %u packets, sent %u of its own, %u errors\n", got,
+	       sent_own, errors);
 	sdnfv_pool_free(pool);
 	rte_eal_cleanup();
 	return errors == 0 ? 0 : 1;

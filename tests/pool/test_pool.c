@@ -30,7 +30,9 @@ TestSuite(pool, .init = setup, .fini = teardown, .timeout = 60);
 static struct sdnfv_pool_params
 params(const char *name, uint32_t n)
 {
-	struct sdnfv_pool_params p = {.sz = sizeof(p), .name = name, .n_mbufs = n, .cache_size = 32};
+	struct sdnfv_pool_params p = {
+		.sz = sizeof(p), .name = name, .n_mbufs = n, .cache_size = 32
+	};
 
 	return p;
 }
@@ -106,7 +108,7 @@ Test(pool, create_rejects_bad_parameters_with_a_reason)
 {
 	struct sdnfv_pool *pool = NULL;
 	struct sdnfv_pool_params p = params("ok", 255);
-	int dup_sockets[2] = {0, 0}, far_socket = RTE_MAX_NUMA_NODES;
+	int dup_sockets[2] = { 0, 0 }, far_socket = RTE_MAX_NUMA_NODES;
 
 	p.name = "a_name_longer_than_twenty";
 	cr_expect_eq(sdnfv_pool_create(&p, &pool), -ENAMETOOLONG);

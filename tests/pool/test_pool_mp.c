@@ -25,13 +25,13 @@
 extern char **environ;
 
 #define N_PKTS 20000u
-#define N_OWN 500u
-#define BURST 32
+#define N_OWN  500u
+#define BURST  32
 
 static void
 setup(void)
 {
-	struct sdnfv_test_eal opt = {.lcores = "0", .multi_process = true};
+	struct sdnfv_test_eal opt = { .lcores = "0", .multi_process = true };
 
 	cr_assert_geq(sdnfv_test_eal_init(&opt), 0, "EAL init failed");
 }
@@ -49,7 +49,7 @@ spawn_secondary(void)
 {
 	const char *path = getenv("SDNFV_MP_SECONDARY");
 	char n[16], own[16], prefix[64], lcores[32];
-	char *argv[] = {(char *)path, prefix, lcores, n, own, NULL};
+	char *argv[] = { (char *)path, prefix, lcores, n, own, NULL };
 	pid_t pid;
 
 	cr_assert_not_null(path, "SDNFV_MP_SECONDARY must name the secondary program");
@@ -110,8 +110,9 @@ check_own(struct rte_mbuf *m, uint32_t k)
 
 Test(pool_mp, a_secondary_modifies_every_packet_zero_copy_and_nothing_leaks)
 {
-	struct sdnfv_pool_params p = {.sz = sizeof(p), .name = MP_POOL, .n_mbufs = 4095,
-				      .cache_size = 64};
+	struct sdnfv_pool_params p = {
+		.sz = sizeof(p), .name = MP_POOL, .n_mbufs = 4095, .cache_size = 64
+	};
 	struct sdnfv_pool *pool = NULL;
 	struct sdnfv_ring *to = NULL, *back = NULL;
 	struct rte_mempool *mp;
@@ -136,13 +137,15 @@ Test(pool_mp, a_secondary_modifies_every_packet_zero_copy_and_nothing_leaks)
 		/* Send a burst: fresh packets in the pool's memory, never copied again. Only when
 		 * it fits: this loop must never wait on the secondary, which may be waiting on us. */
 		k = RTE_MIN((uint32_t)BURST, N_PKTS - sent);
-		if (k > 0 && sdnfv_ring_free_count(to) >= k && rte_pktmbuf_alloc_bulk(mp, burst, k) == 0) {
+		if (k > 0 && sdnfv_ring_free_count(to) >= k &&
+		    rte_pktmbuf_alloc_bulk(mp, burst, k) == 0) {
 			for (i = 0; i < k; i++) {
 				fill(burst[i], sent + i);
 				given[sent + i] = burst[i];
 			}
 			for (i = 0; i < k;)
-				i += sdnfv_ring_sp_enqueue_burst(to, (void **)burst + i, k - i, NULL);
+				i += sdnfv_ring_sp_enqueue_burst(to, (void **)burst + i, k - i,
+								 NULL);
 			sent += k;
 		}
 		/* Take back what the secondary returned: its packets in order, its own ones mixed in. */
@@ -176,7 +179,8 @@ Test(pool_mp, a_secondary_modifies_every_packet_zero_copy_and_nothing_leaks)
 	cr_expect_eq(wrong_ptr, 0, "%u packets came back in another buffer", wrong_ptr);
 	cr_expect_eq(sdnfv_ring_count(to), 0);
 	cr_expect_eq(sdnfv_ring_count(back), 0);
-	cr_expect_eq(sdnfv_pool_in_use(pool, -1), 0, "%d mbufs leaked", sdnfv_pool_in_use(pool, -1));
+	cr_expect_eq(sdnfv_pool_in_use(pool, -1), 0, "%d mbufs leaked",
+		     sdnfv_pool_in_use(pool, -1));
 	sdnfv_ring_free(to);
 	sdnfv_ring_free(back);
 	sdnfv_pool_free(pool);

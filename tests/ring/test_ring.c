@@ -86,7 +86,7 @@ Test(ring, bulk_enqueue_is_all_or_nothing)
 Test(ring, burst_dequeue_returns_what_is_there_oldest_first)
 {
 	struct sdnfv_ring *r = make_ring("burst", 64);
-	void *objs[5] = {token(0), token(1), token(2), token(3), token(4)}, *out[32];
+	void *objs[5] = { token(0), token(1), token(2), token(3), token(4) }, *out[32];
 	unsigned int i;
 
 	cr_expect_eq(sdnfv_ring_sc_dequeue_burst(r, out, 32, NULL), 0);
@@ -120,30 +120,30 @@ Test(ring, matches_a_plain_queue_over_random_operations)
 				   : sdnfv_ring_sp_enqueue_burst(r, buf, n, &side);
 			expect = CAP - m_len >= n ? n : (bulk ? 0 : CAP - m_len);
 			if (got != expect)
-				cr_assert_fail("step %u: enqueue %u (bulk %d) gave %u, want %u", step,
-					       n, bulk, got, expect);
+				cr_assert_fail("step %u: enqueue %u (bulk %d) gave %u, want %u",
+					       step, n, bulk, got, expect);
 			for (i = 0; i < got; i++)
 				model[(m_head + m_len + i) % CAP] = next + i;
 			m_len += got;
 			next += got;
 			if (side > CAP - m_len)
-				cr_assert_fail("step %u: free_space %u above the true %u", step, side,
-					       CAP - m_len);
+				cr_assert_fail("step %u: free_space %u above the true %u", step,
+					       side, CAP - m_len);
 		} else {
 			got = bulk ? sdnfv_ring_sc_dequeue_bulk(r, buf, n, &side)
 				   : sdnfv_ring_sc_dequeue_burst(r, buf, n, &side);
 			expect = m_len >= n ? n : (bulk ? 0 : m_len);
 			if (got != expect)
-				cr_assert_fail("step %u: dequeue %u (bulk %d) gave %u, want %u", step,
-					       n, bulk, got, expect);
+				cr_assert_fail("step %u: dequeue %u (bulk %d) gave %u, want %u",
+					       step, n, bulk, got, expect);
 			for (i = 0; i < got; i++)
 				if (buf[i] != token(model[(m_head + i) % CAP]))
 					cr_assert_fail("step %u: object %u out of order", step, i);
 			m_head = (m_head + got) % CAP;
 			m_len -= got;
 			if (side > m_len)
-				cr_assert_fail("step %u: available %u above the true %u", step, side,
-					       m_len);
+				cr_assert_fail("step %u: available %u above the true %u", step,
+					       side, m_len);
 		}
 		if (sdnfv_ring_count(r) != m_len || sdnfv_ring_free_count(r) != CAP - m_len)
 			cr_assert_fail("step %u: count %u free %u, want %u and %u", step,
@@ -198,7 +198,7 @@ seq_producer(void *p)
 
 Test(ring, two_threads_pass_every_object_once_and_in_order)
 {
-	struct seq_arg a = {.r = make_ring("seq", 256), .n = 2000000};
+	struct seq_arg a = { .r = make_ring("seq", 256), .n = 2000000 };
 	uint64_t expect = 0;
 	pthread_t prod;
 	void *buf[32];
@@ -257,7 +257,7 @@ Test(ring, a_second_producer_is_refused_and_counted_in_debug_builds)
 Test(ring, reset_empties_the_ring_and_forgets_owners)
 {
 	struct sdnfv_ring *r = make_ring("reset", 8);
-	void *objs[4] = {token(0), token(1), token(2), token(3)}, *ret;
+	void *objs[4] = { token(0), token(1), token(2), token(3) }, *ret;
 	pthread_t t;
 
 	cr_assert_eq(sdnfv_ring_sp_enqueue_burst(r, objs, 4, NULL), 4);
