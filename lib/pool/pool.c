@@ -15,6 +15,7 @@
 #include <sdnfv/pool.h>
 
 #include "common/log.h"
+#include "common/name.h"
 
 SDNFV_LOG_REGISTER(pool);
 
@@ -65,19 +66,7 @@ sdnfv_meta_register(void)
 static int
 check_name(const char *name)
 {
-	size_t len;
-
-	if (name == NULL || name[0] == '\0') {
-		SDNFV_LOG(pool, ERR, "pool name is empty");
-		return -EINVAL;
-	}
-	len = strnlen(name, SDNFV_POOL_NAME_MAX + 1);
-	if (len > SDNFV_POOL_NAME_MAX) {
-		SDNFV_LOG(pool, ERR, "pool name '%.*s...' longer than %d characters",
-			  SDNFV_POOL_NAME_MAX, name, SDNFV_POOL_NAME_MAX);
-		return -ENAMETOOLONG;
-	}
-	return 0;
+	return sdnfv_name_check(sdnfv_logtype_pool, "pool", name, SDNFV_POOL_NAME_MAX);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <sdnfv/ring.h>
 
 #include "common/log.h"
+#include "common/name.h"
 
 SDNFV_LOG_REGISTER(ring);
 
@@ -20,19 +21,7 @@ SDNFV_LOG_REGISTER(ring);
 static int
 check_name(const char *name)
 {
-	size_t len;
-
-	if (name == NULL || name[0] == '\0') {
-		SDNFV_LOG(ring, ERR, "ring name is empty");
-		return -EINVAL;
-	}
-	len = strnlen(name, SDNFV_RING_NAME_MAX + 1);
-	if (len > SDNFV_RING_NAME_MAX) {
-		SDNFV_LOG(ring, ERR, "ring name '%.*s...' longer than %d characters",
-			  SDNFV_RING_NAME_MAX, name, SDNFV_RING_NAME_MAX);
-		return -ENAMETOOLONG;
-	}
-	return 0;
+	return sdnfv_name_check(sdnfv_logtype_ring, "ring", name, SDNFV_RING_NAME_MAX);
 }
 
 int

@@ -3,6 +3,10 @@
  * so it depends on nothing but the library. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
 
 #include "pkt_invariants.h"
 
@@ -70,4 +74,54 @@ pkt_info_incoherent(const struct sdnfv_pkt_info *in, uint32_t len, int rc)
 	if (f & SDNFV_PKT_F_MULTISEG)
 		return "MULTISEG from a contiguous parse";
 	return NULL;
+}
+
+const char *
+pkt_chain_mismatch(const uint8_t *data, uint32_t len, uint32_t split,
+		   const struct sdnfv_pkt_info *whole, struct sdnfv_pkt_info *out,
+		   uint8_t **first_seg)
+{
+	struct rte_mbuf m[2];
+	uint8_t *a = malloc(split ? split : 1), *b = malloc(len - split ? len - split : 1);
+	const char *why = NULL;
+	int rc;
+
+	if (a == NULL || b == NULL) {
+		free(a);
+		free(b);
+		return "out of memory";
+	}
+	memcpy(a, data, split);
+	memcpy(b, data + split, len - split);
+	memset(m, 0, sizeof(m));
+	m[0].buf_addr = a;
+	m[0].data_len = (uint16_t)split;
+	m[0].buf_len = (uint16_t)split;
+	m[0].pkt_len = len;
+	m[0].nb_segs = 2;
+	m[0].next = &m[1];
+	m[1].buf_addr = b;
+	m[1].data_len = (uint16_t)(len - split);
+	m[1].buf_len = (uint16_t)(len - split);
+	m[1].pkt_len = len - split;
+	m[1].nb_segs = 1;
+	rc = sdnfv_pkt_parse_mbuf(&m[0], out);
+	if (rc != 0 && out->err == SDNFV_PKT_ERR_SEGMENTED) {
+		/* Only when the whole parse needed bytes past the split. */
+		if ((whole->flags & SDNFV_PKT_F_L4) && whole->payload_off <= split)
+			why = "refused as segmented though the headers end before the split";
+	} else {
+		struct sdnfv_pkt_info w = *whole;
+
+		if ((w.flags & SDNFV_PKT_F_L3) && w.l3_end > split)
+			w.flags |= SDNFV_PKT_F_MULTISEG;
+		if (memcmp(&w, out, sizeof(w)) != 0)
+			why = "chain parse differs from the contiguous parse";
+	}
+	free(b);
+	if (first_seg != NULL)
+		*first_seg = a;
+	else
+		free(a);
+	return why;
 }
