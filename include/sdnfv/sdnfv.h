@@ -15,5 +15,6 @@
 #include <sdnfv/numa.h>
 #include <sdnfv/pool.h>
 #include <sdnfv/ring.h>
+#include <sdnfv/flow.h>
 
 #endif /* SDNFV_SDNFV_H */
