@@ -39,10 +39,15 @@
 
 #define FLOW_RULE_NONE UINT32_MAX
 
+/* The log type of the layer, registered in match.c. */
+extern int sdnfv_logtype_flow;
+
 /* ---- match.c ------------------------------------------------------------------------------ */
 
 /* Same fields, same constraints (what "identical match" means for add and strict selection). */
 bool flow_match_equal(const struct sdnfv_flow_match *a, const struct sdnfv_flow_match *b);
+/* What is wrong with a match (a short static phrase), or NULL when it is well formed. */
+const char *flow_match_problem(const struct sdnfv_flow_match *m);
 /* Could one key match both? (OpenFlow's overlap, for SDNFV_FLOW_F_CHECK_OVERLAP.) */
 bool flow_match_overlap(const struct sdnfv_flow_match *a, const struct sdnfv_flow_match *b);
 

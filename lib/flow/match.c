@@ -216,15 +216,8 @@ prefix_clean(const union sdnfv_pkt_addr *a, unsigned int plen, unsigned int byte
 	return true;
 }
 
-static int
-bad(const char *why)
-{
-	SDNFV_LOG(flow, ERR, "bad match: %s", why);
-	return -EINVAL;
-}
-
-int
-sdnfv_flow_match_check(const struct sdnfv_flow_match *m)
+const char *
+flow_match_problem(const struct sdnfv_flow_match *m)
 {
 	uint32_t f = m->fields;
 	bool ip =
@@ -238,24 +231,35 @@ sdnfv_flow_match_check(const struct sdnfv_flow_match *m)
 		     (m->eth_type == ETH_IPV6 && m->ip_proto == PROTO_ICMPV6));
 
 	if (f & ~(uint32_t)M_ALL)
-		return bad("unknown field bits");
+		return "unknown field bits";
 	if ((f & (SDNFV_FLOW_M_IP_PROTO | SDNFV_FLOW_M_SRC | SDNFV_FLOW_M_DST)) && !ip)
-		return bad("an IP field needs eth_type 0x0800 or 0x86dd");
+		return "an IP field needs eth_type 0x0800 or 0x86dd";
 	if ((f & (SDNFV_FLOW_M_SPORT | SDNFV_FLOW_M_DPORT)) && !l4)
-		return bad("a port needs ip_proto tcp, udp or sctp");
+		return "a port needs ip_proto tcp, udp or sctp";
 	if ((f & (SDNFV_FLOW_M_ICMP_TYPE | SDNFV_FLOW_M_ICMP_CODE)) && !icmp)
-		return bad("icmp type/code need ip_proto icmp (IPv4) or icmpv6 (IPv6)");
+		return "icmp type/code need ip_proto icmp (IPv4) or icmpv6 (IPv6)";
 	if ((f & SDNFV_FLOW_M_VLAN) && ((m->vlan & ~m->vlan_mask) || (m->vlan_mask & ~0x1fffu)))
-		return bad("vlan bits outside vlan_mask, or mask beyond 13 bits");
+		return "vlan bits outside vlan_mask, or mask beyond 13 bits";
 	if ((f & SDNFV_FLOW_M_SRC) &&
 	    (m->src_plen > alen * 8 || !prefix_clean(&m->src, m->src_plen, alen)))
-		return bad("source prefix too long, or address bits past the prefix");
+		return "source prefix too long, or address bits past the prefix";
 	if ((f & SDNFV_FLOW_M_DST) &&
 	    (m->dst_plen > alen * 8 || !prefix_clean(&m->dst, m->dst_plen, alen)))
-		return bad("destination prefix too long, or address bits past the prefix");
+		return "destination prefix too long, or address bits past the prefix";
 	if ((f & SDNFV_FLOW_M_SPORT) && (m->sport & ~m->sport_mask))
-		return bad("source port bits outside its mask");
+		return "source port bits outside its mask";
 	if ((f & SDNFV_FLOW_M_DPORT) && (m->dport & ~m->dport_mask))
-		return bad("destination port bits outside its mask");
-	return 0;
+		return "destination port bits outside its mask";
+	return NULL;
+}
+
+int
+sdnfv_flow_match_check(const struct sdnfv_flow_match *m)
+{
+	const char *why = flow_match_problem(m);
+
+	if (why == NULL)
+		return 0;
+	SDNFV_LOG(flow, ERR, "bad match: %s", why);
+	return -EINVAL;
 }

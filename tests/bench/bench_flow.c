@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flow table benchmark, through the public API, against DPDK's rte_hash in the same run.
+ *
+ *  flow_lookup_<N>: cached-flow lookups. N flows are inserted in the table's cache (16 rules cover
+ *    them); keys are then looked up in bursts of 32, in a random order, with
+ *    sdnfv_flow_lookup_burst() — which also checks each cached decision is still valid, fetches
+ *    the rule's action and counts the packet. The peer is rte_hash_lookup_bulk() over the same
+ *    keys in the same order, on an rte_hash of N entries with 48-byte keys (default flags,
+ *    rte_hash_crc). Ratio = our lookups per second / rte_hash's.
+ *  flow_setup: new flows per second on one core: for fresh keys, a lookup (a miss, classified
+ *    against 1K rules), then sdnfv_flow_insert() of each.
+ *
+ * Runs alternate ours and the peer; each figure is the median. Prints `bench:` lines.
+ * usage: bench_flow [--quick]
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+
+#include <sdnfv/flow.h>
+
+#include "eal.h"
+
+#define BURST 32
+
+static unsigned int runs = 7;
+static uint64_t lookups_per_run = 1u << 24;
+static volatile uint64_t sink;
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	/* xorshift64*: enough for benchmark keys */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+/* Flow i: a TCP/IPv4 5-tuple in 10.0.0.0/8 -> 192.168.0.0/16, unique per i. */
+static void
+make_key(struct sdnfv_flow_key *k, uint32_t i, uint64_t salt)
+{
+	memset(k, 0, sizeof(*k));
+	k->eth_type = 0x0800;
+	k->ip_proto = 6;
+	k->in_port = (uint16_t)(i & 15);
+	k->src.v4 = rte_cpu_to_be_32(0x0a000000u | (i & 0xffffff));
+	k->dst.v4 = rte_cpu_to_be_32(0xc0a80000u | (uint32_t)(salt & 0xffff));
+	k->sport = rte_cpu_to_be_16((uint16_t)(1024 + (i >> 24) + (salt >> 16)));
+	k->dport = rte_cpu_to_be_16(80);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static struct sdnfv_flow_table *
+make_table(uint32_t max_flows, uint32_t rules)
+{
+	struct sdnfv_flow_table_params p = { .sz = sizeof(p),
+					     .name = "bench",
+					     .socket_id = (int)rte_socket_id(),
+					     .max_rules = rules + 16,
+					     .max_flows = max_flows,
+					     .max_readers = 1,
+					     .flow_idle_ms = 3600 * 1000 };
+	struct sdnfv_flow_table *t = NULL;
+	uint32_t i;
+
+	if (sdnfv_flow_table_create(&p, &t) != 0)
+		return NULL;
+	/* `rules` rules on in_port x source prefix that together cover every key of make_key():
+	 * 16 rules of 10.0.0.0/8, or 16 ports x 64 prefixes of /14 for 1024. */
+	for (i = 0; i < rules; i++) {
+		struct sdnfv_flow_rule r = { .sz = sizeof(r), .priority = (uint16_t)(1 + i % 100) };
+
+		r.match.fields = SDNFV_FLOW_M_IN_PORT | SDNFV_FLOW_M_ETH_TYPE |
+				 SDNFV_FLOW_M_IP_PROTO | SDNFV_FLOW_M_SRC;
+		r.match.in_port = (uint16_t)(i & 15);
+		r.match.eth_type = 0x0800;
+		r.match.ip_proto = 6;
+		r.match.src.v4 = rte_cpu_to_be_32(0x0a000000u | ((i >> 4) << 18));
+		r.match.src_plen = rules > 16 ? 14 : 8;
+		if (rules <= 16)
+			r.match.src.v4 = rte_cpu_to_be_32(0x0a000000u);
+		r.action.type = SDNFV_FLOW_ACT_PORT;
+		r.action.arg = (uint16_t)(i & 3);
+		if (sdnfv_flow_add(t, &r) != 0) {
+			sdnfv_flow_table_free(t);
+			return NULL;
+		}
+	}
+	sdnfv_flow_maintain(t, 0);
+	return t;
+}
+
+static double
+ours_lookup(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key *keys, const uint32_t *order,
+	    uint32_t n)
+{
+	struct sdnfv_flow_key burst[BURST];
+	struct sdnfv_flow_result res[BURST];
+	uint64_t t0, done = 0, hits, acc = 0;
+	uint32_t pos = 0, j;
+
+	t0 = rte_rdtsc_precise();
+	while (done < lookups_per_run) {
+		for (j = 0; j < BURST; j++)
+			burst[j] = keys[order[(pos + j) % n]];
+		acc += sdnfv_flow_lookup_burst(r, burst, NULL, BURST, 0, res, &hits);
+		acc += hits;
+		sdnfv_flow_reader_quiescent(r);
+		pos = (pos + BURST) % n;
+		done += BURST;
+	}
+	t0 = rte_rdtsc_precise() - t0;
+	sink += acc;
+	return (double)done * (double)rte_get_tsc_hz() / (double)t0 / 1e6;
+}
+
+static double
+peer_lookup(const struct rte_hash *h, const struct sdnfv_flow_key *keys, const uint32_t *order,
+	    uint32_t n)
+{
+	struct sdnfv_flow_key burst[BURST];
+	const void *kp[BURST];
+	int32_t pos_out[BURST];
+	uint64_t t0, done = 0, acc = 0;
+	uint32_t pos = 0, j;
+
+	for (j = 0; j < BURST; j++)
+		kp[j] = &burst[j];
+	t0 = rte_rdtsc_precise();
+	while (done < lookups_per_run) {
+		for (j = 0; j < BURST; j++)
+			burst[j] = keys[order[(pos + j) % n]];
+		rte_hash_lookup_bulk(h, kp, BURST, pos_out);
+		acc += (uint32_t)pos_out[0] + (uint32_t)pos_out[BURST - 1];
+		pos = (pos + BURST) % n;
+		done += BURST;
+	}
+	t0 = rte_rdtsc_precise() - t0;
+	sink += acc;
+	return (double)done * (double)rte_get_tsc_hz() / (double)t0 / 1e6;
+}
+
+static int
+bench_lookup(uint32_t n, const char *label)
+{
+	struct rte_hash_parameters hp = { .name = "bench_peer",
+					  .entries = n,
+					  .key_len = sizeof(struct sdnfv_flow_key),
+					  .hash_func = rte_hash_crc,
+					  .socket_id = (int)rte_socket_id() };
+	struct sdnfv_flow_key *keys = calloc(n, sizeof(*keys));
+	uint32_t *order = calloc(n, sizeof(*order));
+	struct sdnfv_flow_table *t = make_table(n, 16);
+	struct sdnfv_flow_reader *r = NULL;
+	struct rte_hash *h = rte_hash_create(&hp);
+	double ours[16], peer[16];
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+	uint32_t i, cached;
+	unsigned int k;
+	struct sdnfv_flow_table_info info;
+
+	if (keys == NULL || order == NULL || t == NULL || h == NULL ||
+	    sdnfv_flow_reader_register(t, &r) != 0) {
+		fprintf(stderr, "bench_flow: cannot set up %s flows (hugepages?)\n", label);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		make_key(&keys[i], i, rnd(&s));
+		order[i] = i;
+		if (sdnfv_flow_insert(t, &keys[i]) != 0 || rte_hash_add_key(h, &keys[i]) < 0) {
+			fprintf(stderr, "bench_flow: insert %u of %s failed\n", i, label);
+			return -1;
+		}
+	}
+	for (i = n - 1; i > 0; i--) { /* random lookup order */
+		uint32_t j = (uint32_t)(rnd(&s) % (i + 1)), tmp = order[i];
+
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	sdnfv_flow_table_info(t, &info);
+	cached = info.flows;
+	ours_lookup(r, keys, order, n); /* warm up both */
+	peer_lookup(h, keys, order, n);
+	for (k = 0; k < runs; k++) {
+		ours[k] = ours_lookup(r, keys, order, n);
+		peer[k] = peer_lookup(h, keys, order, n);
+	}
+	printf("bench: flow_lookup_%s %.2f Mlookups/s\n", label, median(ours, runs));
+	printf("bench: flow_lookup_%s_rte_hash %.2f Mlookups/s\n", label, median(peer, runs));
+	printf("bench: flow_lookup_%s ratio %.3f vs rte_hash\n", label,
+	       median(ours, runs) / median(peer, runs));
+	printf("# %s: %u of %u flows cached (evictions %lu), %u bytes per flow\n", label, cached, n,
+	       (unsigned long)info.flow_evictions, info.bytes_per_flow);
+	sdnfv_flow_reader_unregister(r);
+	sdnfv_flow_table_free(t);
+	rte_hash_free(h);
+	free(keys);
+	free(order);
+	return 0;
+}
+
+/* New flows per second: miss -> classify (1K rules) -> insert, one core. */
+static int
+bench_setup(void)
+{
+	const uint32_t n = runs == 3 ? (1u << 14) : (1u << 20);
+	struct sdnfv_flow_table *t = make_table(n, 1024);
+	struct sdnfv_flow_reader *r = NULL;
+	struct sdnfv_flow_key *keys = calloc(n, sizeof(*keys));
+	struct sdnfv_flow_result res[BURST];
+	double rate[16];
+	uint64_t s = 12345;
+	unsigned int k;
+
+	if (t == NULL || keys == NULL || sdnfv_flow_reader_register(t, &r) != 0) {
+		fprintf(stderr, "bench_flow: cannot set up the flow setup run\n");
+		return -1;
+	}
+	for (k = 0; k < runs; k++) {
+		uint64_t t0, misses = 0;
+		uint32_t i, j;
+
+		for (i = 0; i < n; i++)
+			make_key(&keys[i], i, rnd(&s));
+		t0 = rte_rdtsc_precise();
+		for (i = 0; i < n; i += BURST) {
+			uint64_t hits = 0;
+
+			sdnfv_flow_lookup_burst(r, &keys[i], NULL, BURST, 0, res, &hits);
+			for (j = 0; j < BURST; j++)
+				if (!(hits & (1ull << j)) && res[j].action != NULL) {
+					sdnfv_flow_insert(t, &keys[i + j]);
+					misses++;
+				}
+			sdnfv_flow_reader_quiescent(r);
+		}
+		t0 = rte_rdtsc_precise() - t0;
+		rate[k] = (double)misses * (double)rte_get_tsc_hz() / (double)t0 / 1e6;
+		for (i = 0; i < n; i++) /* empty the cache for the next run */
+			sdnfv_flow_remove(t, &keys[i]);
+		sdnfv_flow_maintain(t, 0);
+	}
+	printf("bench: flow_setup %.2f Mflows/s\n", median(rate, runs));
+	sdnfv_flow_reader_unregister(r);
+	sdnfv_flow_table_free(t);
+	free(keys);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		uint32_t n;
+		const char *label;
+	} sizes[] = {
+		{ 1u << 10, "1K" }, { 1u << 16, "64K" }, { 1u << 20, "1M" }, { 1u << 22, "4M" }
+	};
+	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	unsigned int i;
+	int ret = 0;
+
+	if (quick) {
+		runs = 3;
+		lookups_per_run = 1u << 16;
+	}
+	if (sdnfv_test_eal_init(NULL) < 0) {
+		fprintf(stderr, "bench_flow: EAL init failed\n");
+		return 1;
+	}
+	printf("# %u runs per figure, medians; TSC %.2f GHz\n", runs, rte_get_tsc_hz() / 1e9);
+	for (i = 0; i < RTE_DIM(sizes) && ret == 0; i++)
+		if (!quick || sizes[i].n <= (1u << 16))
+			ret = bench_lookup(sizes[i].n, sizes[i].label);
+	if (ret == 0)
+		ret = bench_setup();
+	sdnfv_test_eal_cleanup();
+	return ret == 0 ? 0 : 1;
+}
