@@ -112,6 +112,9 @@ struct cls_delta {
 	uint32_t cap;
 	uint32_t pad;
 	struct cls_delta *next; /* limbo */
+	/* [cap] (priority << 8) | families of each entry, dense: a scan skips the entries that
+	 * cannot beat the best so far without reading their 112 bytes. */
+	uint32_t *pf;
 	struct cls_ent e[];
 };
 
@@ -283,18 +286,19 @@ delta_new(struct flow_cls *c, uint32_t cap)
 {
 	struct cls_delta *d;
 
-	d = cls_alloc(c, sizeof(*d) + (size_t)cap * sizeof(d->e[0]));
+	d = cls_alloc(c, sizeof(*d) + (size_t)cap * (sizeof(d->e[0]) + sizeof(d->pf[0])));
 	if (d == NULL)
 		return NULL;
 	d->cap = cap;
-	c->mem += sizeof(*d) + (size_t)cap * sizeof(d->e[0]);
+	d->pf = (uint32_t *)&d->e[cap];
+	c->mem += sizeof(*d) + (size_t)cap * (sizeof(d->e[0]) + sizeof(d->pf[0]));
 	return d;
 }
 
 static void
 delta_free(struct flow_cls *c, struct cls_delta *d)
 {
-	c->mem -= sizeof(*d) + (size_t)d->cap * sizeof(d->e[0]);
+	c->mem -= sizeof(*d) + (size_t)d->cap * (sizeof(d->e[0]) + sizeof(d->pf[0]));
 	rte_free(d);
 }
 
@@ -659,8 +663,10 @@ install(struct flow_cls *c, struct cls_base *nb)
 	for (i = nb->snap_delta_n; i < c->n_delta; i++) {
 		const struct cls_ent *e = &c->delta->e[i];
 
-		if (live_now(c, e->id, e->add))
+		if (live_now(c, e->id, e->add)) {
+			nd->pf[keep] = c->delta->pf[i];
 			nd->e[keep++] = *e;
+		}
 	}
 	nv->base = nb;
 	nv->delta = nd;
@@ -843,6 +849,7 @@ flow_cls_add(struct flow_cls *c, uint32_t id)
 		if (nd == NULL)
 			return -ENOMEM;
 		memcpy(nd->e, c->delta->e, sizeof(nd->e[0]) * c->n_delta);
+		memcpy(nd->pf, c->delta->pf, sizeof(nd->pf[0]) * c->n_delta);
 		c->delta->next = c->delta_old;
 		c->delta_old = c->delta;
 		c->delta = nd;
@@ -854,6 +861,7 @@ flow_cls_add(struct flow_cls *c, uint32_t id)
 	e->prio = r->priority;
 	e->fams = match_fams(&r->rule.match);
 	e->pad = 0;
+	c->delta->pf[c->n_delta - 1] = ((uint32_t)e->prio << 8) | e->fams;
 	/* A reader checks vis_del first, then vis_add: the new incarnation's vis_add is visible by
 	 * the time vis_del stops saying "removed". */
 	__atomic_store_n(&r->vis_add, next, __ATOMIC_RELAXED);
@@ -1053,11 +1061,16 @@ static inline void
 scan_delta(const struct flow_rule *rules, const struct cls_view *v, unsigned int fb,
 	   const uint64_t *kw, uint32_t *best, int32_t *bprio)
 {
-	const struct cls_ent *e = v->delta->e;
+	const uint32_t *pf = v->delta->pf;
 	uint32_t j;
 
-	for (j = 0; j < v->n; j++, e++) {
-		if ((int32_t)e->prio <= *bprio || !(e->fams & fb) || !flow_tern_match(&e->t, kw))
+	for (j = 0; j < v->n; j++) {
+		const struct cls_ent *e;
+
+		if ((int32_t)(pf[j] >> 8) <= *bprio || !(pf[j] & fb))
+			continue;
+		e = &v->delta->e[j];
+		if (!flow_tern_match(&e->t, kw))
 			continue;
 		if (visible(rules, e->id, e->add, v->vis)) {
 			*best = e->id;
