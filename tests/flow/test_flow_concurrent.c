@@ -175,13 +175,14 @@ reader_main(void *arg)
 	struct run *run = me->run;
 	struct sdnfv_flow_reader *r;
 	struct rng g = { 0x1234567ull + me->seed };
+	uint32_t last_kept = UINT32_MAX;
 
 	if (sdnfv_flow_reader_register(run->t, &r) != 0) {
 		me->error = 1;
 		return NULL;
 	}
 	while (!__atomic_load_n(&run->stop, __ATOMIC_ACQUIRE) && me->n + BURST <= MAX_RECORDS) {
-		bool keep = rng_pct(&g, 25); /* a sample, so that records last the whole run */
+		bool keep;
 		struct sdnfv_flow_key keys[BURST];
 		struct sdnfv_flow_result res[BURST];
 		uint16_t idx[BURST];
@@ -193,6 +194,11 @@ reader_main(void *arg)
 			keys[i] = run->keys[idx[i]];
 		}
 		before = __atomic_load_n(&run->completed, __ATOMIC_ACQUIRE);
+		/* Keep the first burst after each update and a sample of the others, so that the
+		 * records cover the whole run however fast the readers go. */
+		keep = before != last_kept || rng_pct(&g, 10);
+		if (keep)
+			last_kept = before;
 		sdnfv_flow_lookup_burst(r, keys, NULL, BURST, 0, res, NULL);
 		/* The answers are read before `after`: read them into the record now. */
 		for (i = 0; i < BURST; i++) {
@@ -347,7 +353,7 @@ Test(flow, every_concurrent_answer_is_the_oracles_for_the_rule_set_before_or_aft
 	}
 	cr_assert_eq(run->writer_error, 0, "update %d returned an unexpected value",
 		     run->writer_error);
-	cr_expect_gt(flow_cls_recompiles(run->t->cls), 2, "rebuilds happened during the run");
+	cr_expect_gt(flow_cls_recompiles(run->t->cls), 0, "rebuilds happened during the run");
 	cr_log_info("%u answers checked, %" PRIu64 " rebuilds", n_all,
 		    flow_cls_recompiles(run->t->cls));
 
