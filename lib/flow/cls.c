@@ -645,13 +645,11 @@ kick(struct flow_cls *c)
 static int
 install(struct flow_cls *c, struct cls_base *nb)
 {
-	uint32_t keep = 0, i, cap = DELTA_MIN_CAP;
+	uint32_t keep, i, cap = DELTA_MIN_CAP;
 	struct cls_delta *nd;
 	struct cls_view *nv;
 
-	for (i = nb->snap_delta_n; i < c->n_delta; i++)
-		keep++;
-	while (cap < keep)
+	while (cap < c->n_delta - nb->snap_delta_n)
 		cap *= 2;
 	nv = view_get(c);
 	if (nv == NULL)
