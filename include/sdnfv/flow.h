@@ -38,6 +38,10 @@
  * flavour: the lookup itself costs nothing for the read side. The writer frees a removed rule or
  * flow only after every registered reader has been quiescent since its removal (inside
  * sdnfv_flow_maintain(), which may wait for that). The writer thread may also be a reader.
+ * Each writer call takes effect for readers at one instant: a lookup sees the rules as they were
+ * before the call or after it, never half of a non-strict delete or modify. Each table runs one
+ * control thread of its own (rte_ctrl_thread_create()) that compiles the rules off the writer's
+ * path; sdnfv_flow_maintain() installs what it compiled.
  *
  * **Counters** are kept per reader and summed when read, so no two threads write one counter.
  *
@@ -91,7 +95,7 @@ struct sdnfv_flow_key {
 	uint8_t ip_proto;         /**< IP protocol (after IPv6 extension headers); 0 when not IP */
 	uint8_t icmp_type;        /**< ICMP/ICMPv6 type; 0 otherwise */
 	uint8_t icmp_code;        /**< ICMP/ICMPv6 code; 0 otherwise */
-	uint8_t pad[5];           /**< always 0 */
+	uint8_t pad[3];           /**< always 0 */
 };
 
 /**
@@ -236,7 +240,7 @@ enum sdnfv_flow_removed_reason {
 
 /**
  * Called (in the writer thread, from the writer call that removed it) for each removed rule that
- * has #SDNFV_FLOW_F_SEND_REMOVED.
+ * has #SDNFV_FLOW_F_SEND_REMOVED. It must not call the table's writer functions.
  *
  * @param arg     the removed_arg of the table parameters.
  * @param rule    the rule as it was; valid during the call.
@@ -300,7 +304,7 @@ struct sdnfv_flow_table_info {
 	uint32_t max_flows;        /**< flow capacity */
 	uint32_t readers;          /**< registered readers */
 	uint32_t bytes_per_flow;   /**< memory a cached flow costs, its share of buckets included */
-	uint64_t memory_bytes;     /**< memory the table holds */
+	uint64_t memory_bytes;     /**< memory the table holds (rte_acl tries aside) */
 	uint64_t flow_evictions;   /**< flows forgotten to make room */
 	uint64_t flow_expirations; /**< flows removed for idleness */
 	uint64_t rule_recompiles;  /**< times the rule classifier was rebuilt */
@@ -325,7 +329,9 @@ SDNFV_API void sdnfv_flow_table_info(const struct sdnfv_flow_table *t,
  * @param t     the table.
  * @param rule  the rule; copied.
  * @return 0; -EINVAL for a bad match or action (logged); -EEXIST when #SDNFV_FLOW_F_CHECK_OVERLAP
- *         finds an overlapping rule of equal priority; -ENOSPC when the table is full.
+ *         finds an overlapping rule of equal priority (an identical rule overlaps); -ENOSPC when
+ *         the table is full (the slots of removed rules come back at the next
+ *         sdnfv_flow_maintain()); -ENOMEM.
  */
 SDNFV_API int sdnfv_flow_add(struct sdnfv_flow_table *t, const struct sdnfv_flow_rule *rule);
 
@@ -368,6 +374,7 @@ SDNFV_API int sdnfv_flow_delete(struct sdnfv_flow_table *t, const struct sdnfv_f
  * @param t    the table.
  * @param sel  which rules; NULL for all.
  * @param fn   called for each, with the rule, its counters and @p arg; return non-zero to stop.
+ *             It must not call the table's writer functions.
  * @param arg  passed to @p fn.
  * @return the number of rules visited.
  */

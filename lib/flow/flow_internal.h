@@ -22,10 +22,17 @@
  * bump the version or the epoch (release). A reader that sees the new version or epoch sees the
  * classifier that reflects it.
  *
- * Memory reclamation. Removed rule slots, replaced actions and removed cache slots go to limbo;
- * sdnfv_flow_maintain() seals limbo, waits for a grace period (urcu-qsbr synchronize_rcu()), then
- * releases what it sealed. A rule slot is also kept out of reuse while a compiled classifier base
- * still names it (cls.c says when it no longer does).
+ * Visibility of rules to the classifier (cls.c). Every writer call that adds or removes rules
+ * publishes one classifier view stamped with a table-wide visibility version; a rule slot records
+ * the version that added its current incarnation (vis_add) and the one that removed it (vis_del).
+ * A reader takes one view per burst and sees exactly the rules visible at its version, so a call
+ * that removes several rules (a non-strict delete, an expiry pass) is seen whole or not at all.
+ * Classifier entries name a rule by (slot, vis_add): an entry whose slot was reused since is
+ * simply not visible, so a slot can be reused after one grace period, whatever still names it.
+ *
+ * Memory reclamation. Removed rule slots, replaced actions, retired classifier views and bases,
+ * and removed cache slots go to limbo; sdnfv_flow_maintain() seals limbo, waits for a grace period
+ * (urcu-qsbr synchronize_rcu()), then releases what it sealed.
  */
 #ifndef SDNFV_LIB_FLOW_INTERNAL_H
 #define SDNFV_LIB_FLOW_INTERNAL_H
@@ -39,7 +46,7 @@
 
 #define FLOW_RULE_NONE UINT32_MAX
 
-/* The log type of the layer, registered in match.c. */
+/* The layer's log type (registered in match.c). */
 extern int sdnfv_logtype_flow;
 
 /* ---- match.c ------------------------------------------------------------------------------ */
@@ -59,7 +66,9 @@ struct flow_rule {
 	uint16_t priority; /* readers (classifier) */
 	uint8_t alive;     /* readers: atomic load */
 	uint8_t pad0;
-	const struct sdnfv_flow_action *action; /* readers: atomic load (RCU) */
+	const struct sdnfv_flow_action *action; /* readers: atomic load (RCU); a struct flow_act */
+	uint64_t vis_add; /* readers (cls.c): visibility version that added this incarnation */
+	uint64_t vis_del; /* readers (cls.c): version that removed it; UINT64_MAX while it lives */
 	/* Writer only from here. */
 	struct sdnfv_flow_rule rule;       /* as added (match, cookie, timeouts, flags) */
 	uint64_t added_ns;                 /* for duration and hard timeout */
@@ -67,6 +76,29 @@ struct flow_rule {
 	uint32_t next_free;                /* free list link */
 	uint32_t heap_idx;                 /* position in the timeout heap, or UINT32_MAX */
 } __rte_cache_aligned;
+
+/* An action block. flow_rule::action points at its first member. Replace and modify install a
+ * new block stamped with the visibility version of their commit; a reader of an older view walks
+ * `prev` back to the block of its version, so it never mixes a later action with an older rule
+ * set. A block replaced goes to limbo; after a grace period no reader follows a link to it. */
+struct flow_act {
+	struct sdnfv_flow_action a;  /* first */
+	uint64_t vis;                /* applies from this visibility version on */
+	const struct flow_act *prev; /* the block before it; NULL for a rule's first */
+	struct flow_act *next;       /* writer: free list, limbo */
+};
+
+/* Readers: the action of rule `r` as of visibility version `v` (the rule is visible at v). */
+static inline const struct sdnfv_flow_action *
+flow_rule_action(const struct flow_rule *r, uint64_t v)
+{
+	const struct flow_act *a =
+		(const struct flow_act *)__atomic_load_n(&r->action, __ATOMIC_ACQUIRE);
+
+	while (a->vis > v && a->prev != NULL)
+		a = a->prev;
+	return &a->a;
+}
 
 /* A reader's counters for one rule. Written by that reader only. */
 struct flow_rule_count {
@@ -177,21 +209,63 @@ void flow_rules_seal(struct sdnfv_flow_table *t);
 void flow_rules_release(struct sdnfv_flow_table *t);
 /* Last packet time of a rule, over all readers (ns); 0 when none. */
 uint64_t flow_rules_last_used(const struct sdnfv_flow_table *t, uint32_t rule_id);
+/* Bytes of hugepage memory the rule store holds (slots, counters, index, heap, actions). */
+uint64_t flow_rules_memory(const struct sdnfv_flow_table *t);
 
 /* ---- cls.c ------------------------------------------------------------------------------- */
 
 int flow_cls_create(struct sdnfv_flow_table *t, struct flow_cls **out);
 void flow_cls_free(struct flow_cls *c);
-/* Writer: rule `id` became alive (its slot filled), or left (alive cleared). */
+/* Writer, before a call that adds or removes rules: make sure the next commit cannot fail.
+ * 0 or -ENOMEM. */
+int flow_cls_reserve(struct flow_cls *c);
+/* Writer: rule `id` (slot filled: match, priority, action) joins at the next commit. Sets the
+ * slot's vis_add/vis_del. 0 or -ENOMEM (nothing changed). */
 int flow_cls_add(struct flow_cls *c, uint32_t id);
+/* Writer: rule `id` leaves at the next commit (sets its vis_del). */
 void flow_cls_del(struct flow_cls *c, uint32_t id);
-/* Writer, from maintain(): rebuild the compiled base when worth it. */
+/* Writer: the visibility version the next commit publishes (for action blocks). */
+uint64_t flow_cls_next(const struct flow_cls *c);
+/* Writer: the next commit publishes a new version even with no add or removal (an action
+ * changed). */
+void flow_cls_touch(struct flow_cls *c);
+/* Writer: publish the changes since the last commit as one view (release). Readers that load
+ * the view from now on see them; afterwards the caller bumps epoch or versions. */
+void flow_cls_commit(struct flow_cls *c);
+/* Writer, from maintain(): install a finished rebuild, start one when worth it. */
 int flow_cls_maintain(struct flow_cls *c);
-/* Writer: may slot `id` (dead) be reused? False while a compiled base still names it. */
-bool flow_cls_slot_free(const struct flow_cls *c, uint32_t id);
-/* Readers: the best live rule for each key, FLOW_RULE_NONE when none matches. */
-void flow_cls_lookup_burst(const struct flow_cls *c, const struct sdnfv_flow_key *keys,
-			   unsigned int n, uint32_t *rule_ids);
+/* Writer: reclamation of retired views, deltas and bases, around a grace period. */
+bool flow_cls_has_limbo(const struct flow_cls *c);
+void flow_cls_seal(struct flow_cls *c);
+void flow_cls_release(struct flow_cls *c);
+/* Readers: the best visible rule for each key (n <= SDNFV_FLOW_BURST_MAX), FLOW_RULE_NONE when
+ * none matches. Returns the visibility version the answers hold at (for flow_rule_action()). */
+uint64_t flow_cls_lookup_burst(const struct flow_cls *c, const struct sdnfv_flow_key *keys,
+			       unsigned int n, uint32_t *rule_ids);
 uint64_t flow_cls_recompiles(const struct flow_cls *c);
+uint64_t flow_cls_memory(const struct flow_cls *c);
+
+/* Tuning, for tests and benchmarks (writer thread). A rebuild starts when the delta holds
+ * `delta_max` rules, when `dead_min` (or 1/32 of the base, if more) compiled rules are dead, or
+ * when a change has waited `settle_ms` (at least 4 build times). 0 keeps a value. */
+void flow_cls_tune(struct flow_cls *c, uint32_t delta_max, uint32_t dead_min, uint32_t settle_ms);
+/* Writer: wait for the rebuild in flight, install it, and rebuild until the compiled base holds
+ * every rule (empty delta, nothing dead). For tests and benchmarks. 0 or the build's -errno. */
+int flow_cls_sync(struct flow_cls *c);
+
+/* The match as a ternary over the 48 bytes of a key: key matches iff ((key ^ val) & msk) == 0
+ * word by word. Agrees with sdnfv_flow_match_key() for every checked match (tested). */
+struct flow_tern {
+	uint64_t val[6];
+	uint64_t msk[6];
+};
+void flow_tern_from_match(const struct sdnfv_flow_match *m, struct flow_tern *t);
+static inline bool
+flow_tern_match(const struct flow_tern *t, const uint64_t *kw)
+{
+	return (((kw[0] ^ t->val[0]) & t->msk[0]) | ((kw[1] ^ t->val[1]) & t->msk[1]) |
+		((kw[2] ^ t->val[2]) & t->msk[2]) | ((kw[3] ^ t->val[3]) & t->msk[3]) |
+		((kw[4] ^ t->val[4]) & t->msk[4]) | ((kw[5] ^ t->val[5]) & t->msk[5])) == 0;
+}
 
 #endif /* SDNFV_LIB_FLOW_INTERNAL_H */
