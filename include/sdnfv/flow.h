@@ -91,7 +91,7 @@ struct sdnfv_flow_key {
 	uint8_t ip_proto;         /**< IP protocol (after IPv6 extension headers); 0 when not IP */
 	uint8_t icmp_type;        /**< ICMP/ICMPv6 type; 0 otherwise */
 	uint8_t icmp_code;        /**< ICMP/ICMPv6 code; 0 otherwise */
-	uint8_t pad[5];           /**< always 0 */
+	uint8_t pad[3];           /**< always 0 */
 };
 
 /**
