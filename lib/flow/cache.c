@@ -185,6 +185,11 @@ flow_cache_hash(const struct sdnfv_flow_key *key)
  * has no candidate and has overflowed); compare signatures in those alternative buckets; then
  * compare keys. Unlike rte_hash, the alternative bucket is neither prefetched nor read for keys
  * whose primary bucket never overflowed: at the load the cache is sized for that is nearly all.
+ *
+ * Measured with tests/bench/bench_flow_cache (bursts of 32, random order, 2 vCPU AMD EPYC VM,
+ * Mlookups/s at 1K / 64K / 1M / 4M flows): as here 185 / 155 / 44 / 36; reading the alternative
+ * bucket always, as rte_hash does, 148 / 130 / 39 / 29; without the entry prefetch
+ * 150 / 125 / 29 / 24; without the bucket prefetch 191 / 133 / 30 / 22.
  */
 void
 flow_cache_lookup_burst(const struct flow_cache *c, const struct sdnfv_flow_key *keys,
