@@ -141,7 +141,7 @@ unsigned int flow_cache_expire(struct flow_cache *c, uint32_t now_ms, uint32_t i
 
 /* Writer: reclamation, around a grace period: seal what was removed so far, then (after every
  * reader was quiescent) release the sealed entries for reuse. has_limbo: anything to seal?
- * Never call seal twice without a grace period and a release in between. */
+ * Release frees everything sealed so far: never seal between the grace period and the release. */
 bool flow_cache_has_limbo(const struct flow_cache *c);
 void flow_cache_seal(struct flow_cache *c);
 void flow_cache_release(struct flow_cache *c);
