@@ -109,60 +109,92 @@ struct flow_rule_count {
 
 /* ---- exact-match cache (cache.c) ----------------------------------------------------------- */
 
+/*
+ * A hash of flow keys, lock-free for readers, with one writer. Buckets of 8 slots (a 16-bit
+ * signature and a 32-bit entry index each: one cache line per bucket); each key has a primary and
+ * an alternative bucket (CRC32-C of the key: primary from the low bits, alternative from the
+ * signature); no cuckoo moves. An insert takes a free slot of the primary bucket, else of the
+ * alternative; when both are full it evicts the least recently used entry of the 16. A bucket
+ * counts the keys of its own that overflowed to their alternative, so a lookup reads the
+ * alternative bucket only when that count is not 0 (rarely, at the load the cache is sized for).
+ *
+ * Entries are never moved or rewritten while readers may hold them: a removed entry (removed,
+ * evicted, expired) waits in limbo until the writer has sealed it, waited for a grace period and
+ * released it (flow_cache_seal(), synchronize_rcu(), flow_cache_release()). A reader that found
+ * an entry may use it until its next quiescent state. Readers may store to `last_used` only.
+ */
+
 /* One cached flow: a cache line. The cache owns key and placement; the rest is the table's. */
 struct flow_entry {
 	struct sdnfv_flow_key key; /* 48 bytes */
 	uint32_t rule_id;          /* written with rule_ver as one 64-bit store */
 	uint32_t rule_ver;
 	uint32_t epoch;     /* written after rule_id/rule_ver (release) */
-	uint32_t last_used; /* coarse ms; readers store it when it changed */
+	uint32_t last_used; /* coarse ms; readers store it (relaxed) when it changed */
 } __rte_cache_aligned;
 
 struct flow_cache;
 
-/* Create a cache for `max_flows` flows on `socket`. */
+/* Create a cache for `max_flows` flows on `socket` (rte_zmalloc_socket). -EINVAL for a NULL name
+ * or out, max_flows 0 or above 2^28; -ENOMEM. */
 int flow_cache_create(const char *name, uint32_t max_flows, int socket, struct flow_cache **out);
+/* Free a cache (NULL accepted). No reader may use it any more. */
 void flow_cache_free(struct flow_cache *c);
 
-/* Hash of a key, as the cache uses it. */
+/* Hash of a key, as the cache uses it (CRC32-C). */
 uint32_t flow_cache_hash(const struct sdnfv_flow_key *key);
 
-/* Readers, lock-free: for each key, the entry holding it or NULL (bit i of *hit_mask set when
- * found). Entries stay valid until the reader's next quiescent state. */
+/* Readers, lock-free: for each of n (at most SDNFV_FLOW_BURST_MAX) keys, the entry holding it or
+ * NULL (bit i of *hit_mask set when found). An entry returned holds exactly the key looked up.
+ * Entries stay valid until the reader's next quiescent state. */
 void flow_cache_lookup_burst(const struct flow_cache *c, const struct sdnfv_flow_key *keys,
 			     unsigned int n, struct flow_entry **entries, uint64_t *hit_mask);
 
 /* Writer: the entry holding `key`, or NULL. */
 struct flow_entry *flow_cache_find(struct flow_cache *c, const struct sdnfv_flow_key *key);
 
-/* Writer: insert `key` (absent) and return its entry, whose table fields the caller then fills
- * (rule_id/rule_ver first, epoch last with release). When the key's buckets are full, the least
- * recently used entry among them is evicted to make room (counted). NULL only on a broken cache. */
+/* Writer: cache `key` with the table's fields and return its entry. The entry is written
+ * completely (key, rule_id, rule_ver, epoch, last_used = now_ms) before readers can see it. When
+ * the key is cached already, its fields are updated in place (rule_id/rule_ver as one store, then
+ * epoch with release, then last_used) and its entry returned. When the key's buckets are full, or
+ * max_flows flows are cached, a least recently used flow is evicted to make room (counted).
+ * NULL when no entry is free: the entries spared for limbo all wait for a grace period (more
+ * than max(max_flows / 8, 1024) removals since the last release); seal, wait and release, then
+ * retry. Nothing is evicted by a call that returns NULL. */
 struct flow_entry *flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key,
-				     uint32_t now_ms);
+				     uint32_t now_ms, uint32_t rule_id, uint32_t rule_ver,
+				     uint32_t epoch);
 
-/* Writer: remove an entry (readers may still see it until a grace period passes). */
+/* Writer: remove an entry found by flow_cache_find() or insert (readers may still see it until
+ * a grace period passes); an entry not cached (already removed) is ignored. */
 void flow_cache_remove(struct flow_cache *c, struct flow_entry *e);
 
-/* Writer: examine up to `budget` entries from where the last call stopped; remove those whose
- * last_used is more than `idle_ms` before `now_ms`. Returns how many were removed. */
+/* Writer: examine up to `budget` entries from where the last call stopped (a clock hand over the
+ * entry array, wrapping); remove those whose last_used is more than `idle_ms` before `now_ms`
+ * (wrapping 32-bit arithmetic; a last_used after now_ms is not idle). Returns how many were
+ * removed (counted as expirations). */
 unsigned int flow_cache_expire(struct flow_cache *c, uint32_t now_ms, uint32_t idle_ms,
 			       unsigned int budget);
 
 /* Writer: reclamation, around a grace period: seal what was removed so far, then (after every
- * reader was quiescent) release the sealed slots for reuse. has_limbo: anything to seal? */
+ * reader was quiescent) release the sealed entries for reuse. has_limbo: anything to seal?
+ * Release frees everything sealed so far: never seal between the grace period and the release. */
 bool flow_cache_has_limbo(const struct flow_cache *c);
 void flow_cache_seal(struct flow_cache *c);
 void flow_cache_release(struct flow_cache *c);
 
 struct flow_cache_info {
-	uint32_t flows;
-	uint32_t capacity;
-	uint32_t bytes_per_flow;
-	uint64_t memory_bytes;
+	uint32_t flows;          /* cached now */
+	uint32_t capacity;       /* max_flows */
+	uint32_t bytes_per_flow; /* memory_bytes / capacity, rounded up */
+	uint32_t limbo;          /* entries waiting for a grace period (limbo and sealed) */
+	uint32_t buckets;        /* hash buckets (8 slots each) */
+	uint32_t entries;        /* entries: capacity plus the spares for limbo */
+	uint64_t memory_bytes;   /* buckets, entries (with the limbo spares) and writer state */
 	uint64_t evictions;
 	uint64_t expirations;
 };
+/* Any thread; the counters are the writer's, read without synchronisation. */
 void flow_cache_info(const struct flow_cache *c, struct flow_cache_info *info);
 
 /* ---- the table (table.c) ------------------------------------------------------------------- */
