@@ -411,7 +411,8 @@ SDNFV_API int sdnfv_flow_remove(struct sdnfv_flow_table *t, const struct sdnfv_f
  *
  * @param t       the table.
  * @param budget  most cached flows to examine for idleness in this call (0: a default of 1024).
- * @return the number of rules and flows removed.
+ * @return the number of rules that expired (flows removed are counted in
+ *         sdnfv_flow_table_info()).
  */
 SDNFV_API int sdnfv_flow_maintain(struct sdnfv_flow_table *t, unsigned int budget);
 
@@ -460,8 +461,10 @@ SDNFV_API void sdnfv_flow_reader_online(struct sdnfv_flow_reader *r);
 /** Most keys one lookup call takes. */
 #define SDNFV_FLOW_BURST_MAX 64
 
-/** sdnfv_flow_lookup_burst() flag: ask the writer to cache the flows that missed (inserted at its
- * next sdnfv_flow_maintain(), or at once when this reader is the writer thread). */
+/** sdnfv_flow_lookup_burst() flag: ask the writer to cache the flows the cache did not answer. The
+ * keys go through a queue of this reader's (256 keys; a request that does not fit is dropped and
+ * asked again by the flow's next packet) and are cached at the writer's next
+ * sdnfv_flow_maintain(), also when the reader is the writer thread. Without a cache, ignored. */
 #define SDNFV_FLOW_LOOKUP_LEARN 0x1
 
 /** What a lookup found for one key. */

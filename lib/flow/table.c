@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The flow table object: creation, readers (liburcu QSBR), lookups and maintain().
+ * The flow table object: creation, readers (liburcu QSBR), lookups, learning and maintain().
  *
- * This build has no flow cache yet: lookups classify every key against the rules (cls.c), and a
- * table asked for a cache is refused with -ENOTSUP. Rules keep the epoch and version bumps the
- * cache will rely on (flow_internal.h).
+ * A lookup takes the flow cache (cache.c) first. A cached entry answers when it is still valid
+ * (flow_internal.h: the table's add epoch and the rule slot's version are those it recorded);
+ * the keys it does not answer are classified against the rules (cls.c). With LEARN, a reader
+ * hands the keys it had to classify to the writer through its own single-producer queue; the
+ * writer caches them in sdnfv_flow_maintain(), so only the writer ever changes the cache.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,12 +22,28 @@
 #include "common/log.h"
 #include "flow_internal.h"
 
+/* Keys a reader asks the writer to cache: single producer (the reader), single consumer (the
+ * writer). When it is full the reader drops the request and counts it: the flow is classified
+ * again next time and asked for again. */
+#define LEARN_QUEUE 256
+
+struct flow_learn {
+	uint32_t head __rte_cache_aligned; /* reader: next to write */
+	uint64_t dropped;                  /* reader: requests that did not fit */
+	uint32_t tail __rte_cache_aligned; /* writer: next to read */
+	struct sdnfv_flow_key keys[LEARN_QUEUE] __rte_cache_aligned;
+};
+
 struct flow_reader_slot {
 	struct sdnfv_flow_table *t;
 	struct flow_rule_count *row; /* this reader's counters, [max_rules] */
 	uint32_t idx;
 	uint32_t used; /* claimed with a CAS by the registering thread */
+	struct flow_learn *learn;
 } __rte_cache_aligned;
+
+/* Flows per maintain() call taken from each reader's learn queue. */
+#define LEARN_PER_CALL LEARN_QUEUE
 
 /* liburcu registers threads, not (thread, table) pairs: a thread reading several tables
  * registers once. `urcu_own` is false when the application had registered the thread itself. */
@@ -79,11 +97,6 @@ sdnfv_flow_table_create(const struct sdnfv_flow_table_params *params, struct sdn
 			  p.name != NULL ? p.name : "?", p.max_rules, p.max_readers);
 		return -EINVAL;
 	}
-	if (p.max_flows != 0) {
-		SDNFV_LOG(flow, ERR, "table %s: this build has no flow cache (max_flows must be 0)",
-			  p.name != NULL ? p.name : "?");
-		return -ENOTSUP;
-	}
 
 	t = rte_zmalloc_socket("sdnfv_flow", sizeof(*t), RTE_CACHE_LINE_SIZE, p.socket_id);
 	if (t == NULL) {
@@ -105,6 +118,14 @@ sdnfv_flow_table_create(const struct sdnfv_flow_table_params *params, struct sdn
 	ret = t->readers == NULL ? -ENOMEM : flow_rules_init(t);
 	if (ret == 0)
 		ret = flow_cls_create(t, &t->cls);
+	if (ret == 0 && p.max_flows != 0)
+		ret = flow_cache_create(t->name, p.max_flows, p.socket_id, &t->cache);
+	for (uint32_t i = 0; ret == 0 && i < p.max_readers; i++) {
+		t->readers[i].learn = rte_zmalloc_socket("sdnfv_flow", sizeof(struct flow_learn),
+							 RTE_CACHE_LINE_SIZE, p.socket_id);
+		if (t->readers[i].learn == NULL)
+			ret = -ENOMEM;
+	}
 	if (ret != 0) {
 		SDNFV_LOG(flow, ERR, "table %s: cannot create: %s", t->name, rte_strerror(-ret));
 		sdnfv_flow_table_free(t);
@@ -119,8 +140,11 @@ sdnfv_flow_table_free(struct sdnfv_flow_table *t)
 {
 	if (t == NULL)
 		return;
+	flow_cache_free(t->cache);
 	flow_cls_free(t->cls);
 	flow_rules_fini(t);
+	for (uint32_t i = 0; t->readers != NULL && i < t->max_readers; i++)
+		rte_free(t->readers[i].learn);
 	rte_free(t->readers);
 	rte_free(t);
 }
@@ -139,24 +163,134 @@ sdnfv_flow_table_info(const struct sdnfv_flow_table *t, struct sdnfv_flow_table_
 	info->memory_bytes = sizeof(*t) + sizeof(*t->readers) * t->max_readers +
 			     flow_rules_memory(t) + flow_cls_memory(t->cls);
 	info->rule_recompiles = flow_cls_recompiles(t->cls);
+	info->memory_bytes += (uint64_t)sizeof(struct flow_learn) * t->max_readers;
+	if (t->cache != NULL) {
+		struct flow_cache_info ci;
+
+		flow_cache_info(t->cache, &ci);
+		info->flows = ci.flows;
+		info->max_flows = ci.capacity;
+		info->bytes_per_flow = ci.bytes_per_flow;
+		info->flow_evictions = ci.evictions;
+		info->flow_expirations = ci.expirations;
+		info->memory_bytes += ci.memory_bytes;
+	}
 }
 
 /* ---- writer -------------------------------------------------------------------------------- */
+
+static uint32_t
+now_ms(const struct sdnfv_flow_table *t)
+{
+	return (uint32_t)(t->clock(t->clock_arg) / 1000000);
+}
+
+/* Wait for a grace period and free everything removed before it: rule slots, old actions,
+ * retired classifier views and bases, cache entries. */
+static void
+reclaim(struct sdnfv_flow_table *t)
+{
+	bool cache = t->cache != NULL && flow_cache_has_limbo(t->cache);
+
+	if (!cache && !flow_rules_has_limbo(t) && !flow_cls_has_limbo(t->cls))
+		return;
+	flow_rules_seal(t);
+	flow_cls_seal(t->cls);
+	if (t->cache != NULL)
+		flow_cache_seal(t->cache);
+	/* Every registered reader passes a quiescent state (or is offline); a writer that is also
+	 * a reader goes offline for the wait (liburcu does it). */
+	urcu_qsbr_synchronize_rcu();
+	if (t->cache != NULL)
+		flow_cache_release(t->cache);
+	flow_cls_release(t->cls);
+	flow_rules_release(t);
+}
+
+/* Cache keys[0, n) with the rule each wins now; a key no rule matches is not cached (and any
+ * stale entry of it removed). Returns how many were cached. */
+static unsigned int
+cache_keys(struct sdnfv_flow_table *t, const struct sdnfv_flow_key *keys, unsigned int n)
+{
+	uint32_t ids[SDNFV_FLOW_BURST_MAX];
+	uint32_t ms = now_ms(t), epoch = t->epoch;
+	unsigned int i, done = 0;
+
+	/* The writer reads the classifier view it published itself: nothing it reads can be
+	 * freed under it (only this thread frees, in reclaim()). */
+	flow_cls_lookup_burst(t->cls, keys, n, ids);
+	for (i = 0; i < n; i++) {
+		struct flow_entry *e;
+
+		if (ids[i] == FLOW_RULE_NONE) {
+			e = flow_cache_find(t->cache, &keys[i]);
+			if (e != NULL)
+				flow_cache_remove(t->cache, e);
+			continue;
+		}
+		e = flow_cache_insert(t->cache, &keys[i], ms, ids[i], t->rules[ids[i]].version,
+				      epoch);
+		if (e == NULL) { /* every spare entry waits in limbo: free them and retry */
+			reclaim(t);
+			e = flow_cache_insert(t->cache, &keys[i], ms, ids[i],
+					      t->rules[ids[i]].version, epoch);
+		}
+		done += e != NULL;
+	}
+	return done;
+}
 
 int
 sdnfv_flow_insert(struct sdnfv_flow_table *t, const struct sdnfv_flow_key *key)
 {
 	if (t == NULL || key == NULL)
 		return -EINVAL;
-	return -ENOTSUP;
+	if (t->cache == NULL)
+		return -ENOTSUP;
+	return cache_keys(t, key, 1) == 1 ? 0 : -ENOENT;
 }
 
 int
 sdnfv_flow_remove(struct sdnfv_flow_table *t, const struct sdnfv_flow_key *key)
 {
+	struct flow_entry *e;
+
 	if (t == NULL || key == NULL)
 		return -EINVAL;
-	return -ENOTSUP;
+	if (t->cache == NULL)
+		return -ENOTSUP;
+	e = flow_cache_find(t->cache, key);
+	if (e == NULL)
+		return -ENOENT;
+	flow_cache_remove(t->cache, e);
+	return 0;
+}
+
+/* Cache what the readers asked for, a bounded number per reader. */
+static void
+learn(struct sdnfv_flow_table *t)
+{
+	uint32_t r;
+
+	for (r = 0; r < t->max_readers; r++) {
+		struct flow_learn *q = t->readers[r].learn;
+		uint32_t tail = q->tail, head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
+		uint32_t budget = LEARN_PER_CALL;
+
+		while (tail != head && budget > 0) {
+			struct sdnfv_flow_key batch[SDNFV_FLOW_BURST_MAX];
+			unsigned int k = 0;
+
+			while (tail != head && budget > 0 && k < SDNFV_FLOW_BURST_MAX) {
+				batch[k++] = q->keys[tail % LEARN_QUEUE];
+				tail++;
+				budget--;
+			}
+			/* The slots are copied out: the reader may reuse them. */
+			__atomic_store_n(&q->tail, tail, __ATOMIC_RELEASE);
+			cache_keys(t, batch, k);
+		}
+	}
 }
 
 int
@@ -164,20 +298,16 @@ sdnfv_flow_maintain(struct sdnfv_flow_table *t, unsigned int budget)
 {
 	int n;
 
-	RTE_SET_USED(budget); /* for the flow cache */
 	if (t == NULL)
 		return -EINVAL;
 	n = flow_rules_expire(t, t->clock(t->clock_arg));
-	flow_cls_maintain(t->cls);
-	if (flow_rules_has_limbo(t) || flow_cls_has_limbo(t->cls)) {
-		flow_rules_seal(t);
-		flow_cls_seal(t->cls);
-		/* Every registered reader passes a quiescent state (or is offline); a writer
-		 * that is also a reader goes offline for the wait (liburcu does it). */
-		urcu_qsbr_synchronize_rcu();
-		flow_cls_release(t->cls);
-		flow_rules_release(t);
+	if (t->cache != NULL) {
+		learn(t);
+		flow_cache_expire(t->cache, now_ms(t), t->flow_idle_ms,
+				  budget != 0 ? budget : 1024);
 	}
+	flow_cls_maintain(t->cls);
+	reclaim(t);
 	return n;
 }
 
@@ -248,6 +378,65 @@ sdnfv_flow_reader_online(struct sdnfv_flow_reader *r)
 	urcu_qsbr_thread_online();
 }
 
+/* Answer keys from the cache where a valid entry holds them: ids[i] set and bit i of the
+ * returned mask. An entry stands while the add epoch and its rule's version are those it
+ * recorded (flow_internal.h). */
+static uint64_t
+cache_answers(const struct sdnfv_flow_table *t, const struct sdnfv_flow_key *keys, unsigned int n,
+	      uint32_t ms, uint32_t *ids)
+{
+	struct flow_entry *entries[SDNFV_FLOW_BURST_MAX];
+	uint64_t found, valid = 0;
+	uint32_t epoch = __atomic_load_n(&t->epoch, __ATOMIC_ACQUIRE);
+
+	flow_cache_lookup_burst(t->cache, keys, n, entries, &found);
+	while (found != 0) {
+		unsigned int i = (unsigned int)__builtin_ctzll(found);
+		struct flow_entry *e = entries[i];
+		uint64_t pair;
+		uint32_t id, ver;
+
+		found &= found - 1;
+		if (__atomic_load_n(&e->epoch, __ATOMIC_ACQUIRE) == epoch) {
+			/* rule_id and rule_ver are written together (one 64-bit store). */
+			pair = __atomic_load_n((const uint64_t *)(const void *)&e->rule_id,
+					       __ATOMIC_RELAXED);
+			memcpy(&id, (const uint8_t *)&pair, sizeof(id));
+			memcpy(&ver, (const uint8_t *)&pair + sizeof(id), sizeof(ver));
+			if (id < t->max_rules &&
+			    __atomic_load_n(&t->rules[id].version, __ATOMIC_ACQUIRE) == ver) {
+				ids[i] = id;
+				valid |= 1ull << i;
+			}
+		}
+		/* Idle expiry reads last_used: store it only when it changed (once per ms). */
+		if (__atomic_load_n(&e->last_used, __ATOMIC_RELAXED) != ms)
+			__atomic_store_n(&e->last_used, ms, __ATOMIC_RELAXED);
+	}
+	return valid;
+}
+
+/* Ask the writer to cache keys[i] for the bits of `mask`. */
+static void
+ask_learn(struct flow_reader_slot *s, const struct sdnfv_flow_key *keys, uint64_t mask)
+{
+	struct flow_learn *q = s->learn;
+	uint32_t head = q->head, tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+
+	while (mask != 0) {
+		unsigned int i = (unsigned int)__builtin_ctzll(mask);
+
+		mask &= mask - 1;
+		if (head - tail == LEARN_QUEUE) {
+			q->dropped += (uint64_t)__builtin_popcountll(mask) + 1;
+			break;
+		}
+		q->keys[head % LEARN_QUEUE] = keys[i];
+		head++;
+	}
+	__atomic_store_n(&q->head, head, __ATOMIC_RELEASE);
+}
+
 unsigned int
 sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key *keys,
 			const uint32_t *bytes, unsigned int n, unsigned int flags,
@@ -258,9 +447,8 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 	struct flow_rule_count *row;
 	uint32_t ids[SDNFV_FLOW_BURST_MAX];
 	unsigned int i, matched = 0;
-	uint64_t now, vis;
+	uint64_t now, vis = UINT64_MAX, all, hits = 0, learn_mask = 0;
 
-	RTE_SET_USED(flags); /* LEARN asks for the flow cache, which this build does not have */
 	if (hit_mask != NULL)
 		*hit_mask = 0;
 	if (n > SDNFV_FLOW_BURST_MAX)
@@ -269,11 +457,33 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 		return 0;
 	t = s->t;
 	row = s->row;
-	vis = flow_cls_lookup_burst(t->cls, keys, n, ids);
+	now = t->clock(t->clock_arg);
+	all = n == 64 ? UINT64_MAX : (1ull << n) - 1;
+	if (t->cache != NULL)
+		hits = cache_answers(t, keys, n, (uint32_t)(now / 1000000), ids);
+	if (hits != all) {
+		struct sdnfv_flow_key miss_keys[SDNFV_FLOW_BURST_MAX];
+		uint32_t miss_ids[SDNFV_FLOW_BURST_MAX];
+		unsigned int pos[SDNFV_FLOW_BURST_MAX], k = 0;
+		uint64_t m = all & ~hits;
+
+		if (hits == 0) {
+			vis = flow_cls_lookup_burst(t->cls, keys, n, ids);
+		} else {
+			while (m != 0) {
+				pos[k] = (unsigned int)__builtin_ctzll(m);
+				m &= m - 1;
+				miss_keys[k] = keys[pos[k]];
+				k++;
+			}
+			vis = flow_cls_lookup_burst(t->cls, miss_keys, k, miss_ids);
+			for (i = 0; i < k; i++)
+				ids[pos[i]] = miss_ids[i];
+		}
+	}
 	for (i = 0; i < n; i++)
 		if (ids[i] != FLOW_RULE_NONE)
 			rte_prefetch0(&row[ids[i]]);
-	now = t->clock(t->clock_arg);
 	for (i = 0; i < n; i++) {
 		uint32_t id = ids[i];
 		struct flow_rule_count *c;
@@ -284,7 +494,11 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 			res[i].action = NULL;
 			continue;
 		}
-		res[i].action = flow_rule_action(&t->rules[id], vis);
+		/* A cached answer holds now: the rule's current action. A classified one holds at
+		 * the view's version. */
+		res[i].action = flow_rule_action(&t->rules[id], (hits >> i) & 1 ? UINT64_MAX : vis);
+		if (!((hits >> i) & 1))
+			learn_mask |= 1ull << i;
 		/* This reader is the only writer of its row: plain increments, atomic stores so
 		 * that the writer's sums never see a torn value. */
 		c = &row[id];
@@ -294,6 +508,10 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 		__atomic_store_n(&c->last_ns, now, __ATOMIC_RELAXED);
 		matched++;
 	}
+	if ((flags & SDNFV_FLOW_LOOKUP_LEARN) && t->cache != NULL && learn_mask != 0)
+		ask_learn(s, keys, learn_mask);
+	if (hit_mask != NULL)
+		*hit_mask = hits;
 	return matched;
 }
 

@@ -507,6 +507,8 @@ removals_fini(struct removals *rm)
 	memset(rm, 0, sizeof(*rm));
 }
 
+uint32_t test_table_flows;
+
 struct sdnfv_flow_table *
 test_table(uint32_t max_rules, uint32_t readers, struct test_clock *clk, struct removals *rm)
 {
@@ -519,6 +521,7 @@ test_table(uint32_t max_rules, uint32_t readers, struct test_clock *clk, struct 
 	p.socket_id = SOCKET_ID_ANY;
 	p.max_rules = max_rules;
 	p.max_readers = readers;
+	p.max_flows = test_table_flows;
 	if (rm != NULL) {
 		p.removed = removals_cb;
 		p.removed_arg = rm;

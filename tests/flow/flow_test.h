@@ -116,6 +116,9 @@ void removals_cb(void *arg, const struct sdnfv_flow_rule *rule,
 		 const struct sdnfv_flow_stats *stats, enum sdnfv_flow_removed_reason reason);
 void removals_fini(struct removals *rm);
 
+/* Flow-cache capacity of the tables test_table() makes (0: none, the default). */
+extern uint32_t test_table_flows;
+
 /* A table for tests: `max_rules`, `readers`, optional clock and recorder. */
 struct sdnfv_flow_table *test_table(uint32_t max_rules, uint32_t readers, struct test_clock *clk,
 				    struct removals *rm);

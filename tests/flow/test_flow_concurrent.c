@@ -57,6 +57,8 @@ struct run {
 	uint32_t started, completed; /* atomics */
 	int stop;                    /* atomic */
 	int writer_error;
+	bool cache;    /* lookups learn; the writer maintains often */
+	uint64_t hits; /* atomic: answers that came from the flow cache */
 	struct reader_ctx rd[N_READERS];
 };
 
@@ -196,10 +198,16 @@ reader_main(void *arg)
 		before = __atomic_load_n(&run->completed, __ATOMIC_ACQUIRE);
 		/* Keep the first burst after each update and a sample of the others, so that the
 		 * records cover the whole run however fast the readers go. */
-		keep = before != last_kept || rng_pct(&g, 10);
+		keep = before != last_kept || rng_pct(&g, run->cache ? 1 : 10);
 		if (keep)
 			last_kept = before;
-		sdnfv_flow_lookup_burst(r, keys, NULL, BURST, 0, res, NULL);
+		uint64_t hits = 0;
+
+		sdnfv_flow_lookup_burst(r, keys, NULL, BURST,
+					run->cache ? SDNFV_FLOW_LOOKUP_LEARN : 0, res, &hits);
+		if (hits != 0)
+			__atomic_add_fetch(&run->hits, (uint64_t)__builtin_popcountll(hits),
+					   __ATOMIC_RELAXED);
 		/* The answers are read before `after`: read them into the record now. */
 		for (i = 0; i < BURST; i++) {
 			struct record *rec = &me->rec[me->n + i];
@@ -249,7 +257,7 @@ write_all(struct run *run)
 		__atomic_store_n(&run->completed, i, __ATOMIC_RELEASE);
 		if (ret != u->want && run->writer_error == 0)
 			run->writer_error = (int)i;
-		if (i % 16 == 0)
+		if (i % (run->cache ? 2 : 16) == 0)
 			sdnfv_flow_maintain(run->t, 0);
 		/* Pace the updates so that readers run many bursts across each of them. */
 		{
@@ -322,8 +330,8 @@ cmp_before(const void *a, const void *b)
 	return (x->before > y->before) - (x->before < y->before);
 }
 
-Test(flow, every_concurrent_answer_is_the_oracles_for_the_rule_set_before_or_after_an_update,
-     .timeout = 600)
+static void
+run_concurrent(bool cache)
 {
 	struct run *run = calloc(1, sizeof(*run));
 	struct rng g = { 0xc0ffee };
@@ -335,6 +343,8 @@ Test(flow, every_concurrent_answer_is_the_oracles_for_the_rule_set_before_or_aft
 	cr_assert_not_null(run);
 	cr_assert_not_null(rp);
 	plan(run, &g);
+	run->cache = cache;
+	test_table_flows = cache ? N_KEYS * 2 : 0;
 	run->t = test_table(N_UPDATES + 64, N_READERS + 1, NULL, NULL);
 	test_fast_rebuilds(run->t);
 	for (r = 0; r < N_READERS; r++) {
@@ -354,8 +364,10 @@ Test(flow, every_concurrent_answer_is_the_oracles_for_the_rule_set_before_or_aft
 	cr_assert_eq(run->writer_error, 0, "update %d returned an unexpected value",
 		     run->writer_error);
 	cr_expect_gt(flow_cls_recompiles(run->t->cls), 0, "rebuilds happened during the run");
-	cr_log_info("%u answers checked, %" PRIu64 " rebuilds", n_all,
-		    flow_cls_recompiles(run->t->cls));
+	cr_log_info("%u answers checked, %" PRIu64 " rebuilds, %" PRIu64 " cache hits", n_all,
+		    flow_cls_recompiles(run->t->cls), run->hits);
+	if (cache)
+		cr_expect_gt(run->hits, 10000, "the cache answered during the run");
 
 	all = malloc(sizeof(*all) * (n_all + 1));
 	active = malloc(sizeof(*active) * (n_all + 1));
@@ -405,4 +417,15 @@ Test(flow, every_concurrent_answer_is_the_oracles_for_the_rule_set_before_or_aft
 	free(run->upd);
 	sdnfv_flow_table_free(run->t);
 	free(run);
+}
+
+Test(flow, every_concurrent_answer_is_the_oracles_for_the_rule_set_before_or_after_an_update,
+     .timeout = 600)
+{
+	run_concurrent(false);
+}
+
+Test(flow, every_concurrent_cached_answer_is_the_oracles_before_or_after_an_update, .timeout = 600)
+{
+	run_concurrent(true);
 }

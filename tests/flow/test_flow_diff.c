@@ -25,6 +25,12 @@ struct diff {
 	uint64_t tag;
 	unsigned long checked;
 	bool credit; /* count packets in the oracle (tie-free runs) */
+	/* With a flow cache: keys recur from this pool so they hit the cache, lookups ask to
+	 * learn, and the writer learns between bursts. */
+	bool cache;
+	struct sdnfv_flow_key pool[256];
+	unsigned int pool_n;
+	uint64_t cache_hits;
 };
 
 static void
@@ -62,13 +68,27 @@ check_burst(struct diff *d)
 	uint32_t bytes[BURST];
 	unsigned int i, n_hit = 0, got;
 
+	uint64_t hits = 0;
+
 	for (i = 0; i < BURST; i++) {
 		int near = rng_pct(&d->g, 75) ? pick_live(d) : -1;
 
-		gen_key(&d->g, near >= 0 ? &d->o.r[near].rule.match : NULL, &keys[i]);
+		if (d->cache && d->pool_n > 0 && rng_pct(&d->g, 60)) {
+			keys[i] = d->pool[rng_below(&d->g, d->pool_n)];
+		} else {
+			gen_key(&d->g, near >= 0 ? &d->o.r[near].rule.match : NULL, &keys[i]);
+			if (d->cache)
+				d->pool[d->pool_n < RTE_DIM(d->pool)
+						? d->pool_n++
+						: rng_below(&d->g, d->pool_n)] = keys[i];
+		}
 		bytes[i] = 60 + rng_below(&d->g, 1400);
 	}
-	got = sdnfv_flow_lookup_burst(d->rd, keys, bytes, BURST, 0, res, NULL);
+	got = sdnfv_flow_lookup_burst(d->rd, keys, bytes, BURST,
+				      d->cache ? SDNFV_FLOW_LOOKUP_LEARN : 0, res, &hits);
+	d->cache_hits += (uint64_t)__builtin_popcountll(hits);
+	if (!d->cache && hits != 0)
+		cr_assert_fail("a table without a cache reports cache hits");
 	for (i = 0; i < BURST; i++) {
 		int which;
 
@@ -101,6 +121,9 @@ check_burst(struct diff *d)
 	if (got != n_hit)
 		cr_assert_fail("lookup returned %u, %u keys had a rule", got, n_hit);
 	sdnfv_flow_reader_quiescent(d->rd);
+	/* The writer learns what was asked; the clock stands still, so nothing expires here. */
+	if (d->cache && rng_pct(&d->g, 50) && sdnfv_flow_maintain(d->t, 0) != 0)
+		cr_assert_fail("maintain expired rules while the clock stood still");
 }
 
 static void
@@ -404,15 +427,18 @@ check_all_counts(struct diff *d)
 
 /* ---- tests ------------------------------------------------------------------------------------ */
 
-Test(flow, answers_like_a_linear_scan_under_random_adds_replaces_modifies_and_deletes)
+static void
+random_ops(bool cache)
 {
-	uint64_t seed;
+	uint64_t seed, hits = 0;
 
 	for (seed = 1; seed <= 4; seed++) {
 		struct diff d;
 		unsigned int step;
 
+		test_table_flows = cache ? 4096 : 0;
 		diff_init(&d, 0x9e3779b97f4a7c15ull * seed, 4096, 4096, true);
+		d.cache = cache;
 		d.opt.prio_range = 24; /* plenty of ties: any tied rule is a right answer */
 		for (step = 0; step < 1500; step++) {
 			unsigned int op = rng_below(&d.g, 100);
@@ -432,8 +458,21 @@ Test(flow, answers_like_a_linear_scan_under_random_adds_replaces_modifies_and_de
 			check_burst(&d);
 		}
 		cr_expect_gt(flow_cls_recompiles(d.t->cls), 10, "rebuilds happened in the middle");
+		hits += d.cache_hits;
 		diff_fini(&d);
 	}
+	if (cache)
+		cr_expect_gt(hits, 10000, "the cache answered (%" PRIu64 " hits)", hits);
+}
+
+Test(flow, answers_like_a_linear_scan_under_random_adds_replaces_modifies_and_deletes)
+{
+	random_ops(false);
+}
+
+Test(flow, cached_answers_stay_right_through_random_adds_replaces_modifies_and_deletes)
+{
+	random_ops(true);
 }
 
 Test(flow, answers_like_a_linear_scan_on_thousands_of_rules_with_dead_winners_and_a_delta)
@@ -474,7 +513,8 @@ Test(flow, answers_like_a_linear_scan_on_thousands_of_rules_with_dead_winners_an
 	diff_fini(&d);
 }
 
-Test(flow, expires_counts_and_reports_like_the_oracle_under_an_injected_clock)
+static void
+timed_ops(bool cache)
 {
 	uint64_t seed;
 
@@ -482,7 +522,9 @@ Test(flow, expires_counts_and_reports_like_the_oracle_under_an_injected_clock)
 		struct diff d;
 		unsigned int step;
 
+		test_table_flows = cache ? 4096 : 0;
 		diff_init(&d, 0x51ed2701ull * seed + 7, 4096, 4096, true);
+		d.cache = cache;
 		d.opt.prio_range = 200;
 		d.opt.timeouts = true;
 		d.credit = true;
@@ -508,4 +550,14 @@ Test(flow, expires_counts_and_reports_like_the_oracle_under_an_injected_clock)
 		check_all_counts(&d);
 		diff_fini(&d);
 	}
+}
+
+Test(flow, expires_counts_and_reports_like_the_oracle_under_an_injected_clock)
+{
+	timed_ops(false);
+}
+
+Test(flow, counts_packets_answered_by_the_cache_like_the_oracle_and_expires_on_time)
+{
+	timed_ops(true);
 }

@@ -290,7 +290,7 @@ Test(flow_load, leaves_the_table_as_it_was_when_an_add_fails_midway)
 	cr_assert_eq(sdnfv_flow_add(table, &keep), 0);
 	/* Replaces the existing rule, adds three: the fifth rule does not fit in 4. */
 	path = write_file("priority=10,tcp,tp_dst=80,actions=output:9\n"
-			  "priority=1,udp,tp_dst=1,actions=drop,send_flow_rem\n"
+			  "priority=1,udp,tp_dst=1,send_flow_rem,actions=drop\n"
 			  "priority=1,udp,tp_dst=2,actions=drop\n"
 			  "priority=1,udp,tp_dst=3,actions=drop\n"
 			  "priority=1,udp,tp_dst=4,actions=drop\n");
