@@ -180,17 +180,11 @@ process(struct app *a, struct sdnfv_flow_reader *r, uint16_t port)
 static int
 print_rule(void *arg, const struct sdnfv_flow_rule *rule, const struct sdnfv_flow_stats *st)
 {
-	static const char *const kind[] = { "drop", "output", "service", "controller", "user" };
-	const struct sdnfv_flow_action *act = &rule->action;
+	char text[512];
 
 	(void)arg;
-	printf("  priority %5u  %-10s", rule->priority, act->type < 5 ? kind[act->type] : "?");
-	if (act->type == SDNFV_FLOW_ACT_PORT || act->type == SDNFV_FLOW_ACT_SERVICE)
-		printf(":%-5u", act->arg);
-	else
-		printf("      ");
-	printf("  cookie 0x%-8" PRIx64 " %10" PRIu64 " packets %12" PRIu64 " bytes\n", rule->cookie,
-	       st->packets, st->bytes);
+	sdnfv_flow_rule_format(rule, text, sizeof(text));
+	printf("  %10" PRIu64 " packets %12" PRIu64 " bytes  %s\n", st->packets, st->bytes, text);
 	return 0;
 }
 

@@ -538,6 +538,18 @@ SDNFV_API int sdnfv_flow_rule_parse(const char *line, struct sdnfv_flow_rule *ru
 				    const char **err, unsigned int *col);
 
 /**
+ * Write a rule as text, in the syntax sdnfv_flow_rule_parse() reads: parsing the text gives the
+ * rule back (the same match, priority, cookie, timeouts, flags and action).
+ *
+ * @param rule  the rule.
+ * @param buf   where to write; NUL-terminated whenever @p len > 0.
+ * @param len   room in @p buf.
+ * @return the length of the text (without the NUL); -ENOSPC when it did not fit (the text is
+ *         cut); -EINVAL for a NULL rule or an unknown action type.
+ */
+SDNFV_API int sdnfv_flow_rule_format(const struct sdnfv_flow_rule *rule, char *buf, size_t len);
+
+/**
  * Load a rules file into a table, all or nothing: every line is parsed and checked first; then the
  * rules are added; if any add fails (capacity, overlap), the ones added by this call are removed
  * and the table is as it was.

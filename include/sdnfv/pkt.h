@@ -246,7 +246,17 @@ sdnfv_pkt_key_symmetric(struct sdnfv_pkt_key *key)
 static inline uint32_t
 sdnfv_pkt_key_hash(const struct sdnfv_pkt_key *key, uint32_t seed)
 {
-	return rte_hash_crc(key, sizeof(*key), seed);
+	uint64_t w[sizeof(*key) / sizeof(uint64_t)];
+	uint32_t h = seed;
+	unsigned int i;
+
+	/* rte_hash_crc() would read the struct through uint64_t lvalues, which strict aliasing lets
+	 * the compiler reorder before the stores that built the key: hash copied words instead
+	 * (the copy compiles away). */
+	memcpy(w, key, sizeof(w));
+	for (i = 0; i < RTE_DIM(w); i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h;
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -563,4 +564,134 @@ sdnfv_flow_load_file(struct sdnfv_flow_table *t, const char *path)
 	}
 	free(rules);
 	return ret == 0 ? (int)n : ret;
+}
+
+/* ---- writing a rule ------------------------------------------------------------------------ */
+
+struct out {
+	char *buf;
+	size_t len, pos; /* pos may pass len: the length the whole text needs */
+};
+
+static void __rte_format_printf(2, 3) put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
+		      o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->pos += (size_t)n;
+}
+
+static void
+put_addr(struct out *o, const char *name, const union sdnfv_pkt_addr *a, uint8_t plen, bool v6)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	inet_ntop(v6 ? AF_INET6 : AF_INET, a->v6, text, sizeof(text));
+	put(o, ",%s=%s", name, text);
+	if (plen != (v6 ? 128 : 32))
+		put(o, "/%u", plen);
+}
+
+static void
+put_port(struct out *o, const char *name, uint16_t v, uint16_t mask)
+{
+	put(o, ",%s=%u", name, v);
+	if (mask != 0xffff)
+		put(o, "/0x%04x", mask);
+}
+
+int
+sdnfv_flow_rule_format(const struct sdnfv_flow_rule *rule, char *buf, size_t len)
+{
+	const struct sdnfv_flow_match *m;
+	const struct sdnfv_flow_action *a;
+	struct out o = { buf, len, 0 };
+	bool v6, named = false;
+	unsigned int i;
+
+	if (rule == NULL || (buf == NULL && len != 0))
+		return -EINVAL;
+	m = &rule->match;
+	a = &rule->action;
+	v6 = (m->fields & SDNFV_FLOW_M_ETH_TYPE) && m->eth_type == ETH_IPV6;
+	if (len > 0)
+		buf[0] = '\0';
+	put(&o, "priority=%u", rule->priority);
+	if (rule->cookie != 0)
+		put(&o, ",cookie=0x%" PRIx64, rule->cookie);
+	if (rule->idle_timeout != 0)
+		put(&o, ",idle_timeout=%u", rule->idle_timeout);
+	if (rule->hard_timeout != 0)
+		put(&o, ",hard_timeout=%u", rule->hard_timeout);
+	if (rule->flags & SDNFV_FLOW_F_SEND_REMOVED)
+		put(&o, ",send_flow_rem");
+	if (rule->flags & SDNFV_FLOW_F_CHECK_OVERLAP)
+		put(&o, ",check_overlap");
+	if (rule->flags & SDNFV_FLOW_F_RESET_COUNTS)
+		put(&o, ",reset_counts");
+	if (m->fields & SDNFV_FLOW_M_IN_PORT)
+		put(&o, ",in_port=%u", m->in_port);
+	/* EtherType and protocol as a shorthand when one says both (or the EtherType alone). */
+	for (i = 0; i < RTE_DIM(shorthands) && (m->fields & SDNFV_FLOW_M_ETH_TYPE); i++) {
+		bool proto = shorthands[i].proto >= 0;
+
+		if (shorthands[i].eth_type != m->eth_type ||
+		    proto != ((m->fields & SDNFV_FLOW_M_IP_PROTO) != 0) ||
+		    (proto && shorthands[i].proto != m->ip_proto))
+			continue;
+		put(&o, ",%s", shorthands[i].name);
+		named = true;
+		break;
+	}
+	if (!named && (m->fields & SDNFV_FLOW_M_ETH_TYPE))
+		put(&o, ",dl_type=0x%04x", m->eth_type);
+	if (!named && (m->fields & SDNFV_FLOW_M_IP_PROTO))
+		put(&o, ",nw_proto=%u", m->ip_proto);
+	if (m->fields & SDNFV_FLOW_M_VLAN) {
+		if (m->vlan_mask == 0x1fff && m->vlan == 0)
+			put(&o, ",dl_vlan=0xffff");
+		else if (m->vlan_mask == 0x1fff && (m->vlan & SDNFV_FLOW_VLAN_PRESENT))
+			put(&o, ",dl_vlan=%u", m->vlan & 0x0fff);
+		else
+			put(&o, ",vlan_tci=0x%04x/0x%04x", m->vlan, m->vlan_mask);
+	}
+	if (m->fields & SDNFV_FLOW_M_SRC)
+		put_addr(&o, v6 ? "ipv6_src" : "nw_src", &m->src, m->src_plen, v6);
+	if (m->fields & SDNFV_FLOW_M_DST)
+		put_addr(&o, v6 ? "ipv6_dst" : "nw_dst", &m->dst, m->dst_plen, v6);
+	if (m->fields & SDNFV_FLOW_M_SPORT)
+		put_port(&o, "tp_src", m->sport, m->sport_mask);
+	if (m->fields & SDNFV_FLOW_M_DPORT)
+		put_port(&o, "tp_dst", m->dport, m->dport_mask);
+	if (m->fields & SDNFV_FLOW_M_ICMP_TYPE)
+		put(&o, ",%s=%u", v6 ? "icmpv6_type" : "icmp_type", m->icmp_type);
+	if (m->fields & SDNFV_FLOW_M_ICMP_CODE)
+		put(&o, ",%s=%u", v6 ? "icmpv6_code" : "icmp_code", m->icmp_code);
+	switch (a->type) {
+	case SDNFV_FLOW_ACT_DROP:
+		put(&o, ",actions=drop");
+		break;
+	case SDNFV_FLOW_ACT_PORT:
+		put(&o, ",actions=output:%u", a->arg);
+		break;
+	case SDNFV_FLOW_ACT_SERVICE:
+		put(&o, ",actions=service:%u", a->arg);
+		break;
+	case SDNFV_FLOW_ACT_CONTROLLER:
+		put(&o, ",actions=controller");
+		break;
+	case SDNFV_FLOW_ACT_USER:
+		put(&o, ",actions=user:%" PRIu64, a->user);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (a->type != SDNFV_FLOW_ACT_USER && a->user != 0)
+		put(&o, ",user:%" PRIu64, a->user);
+	return o.pos < len ? (int)o.pos : -ENOSPC;
 }

@@ -309,3 +309,54 @@ Test(flow_load, reports_a_missing_file_with_its_errno)
 	cr_expect_eq(sdnfv_flow_load_file(table, "/nonexistent/rules"), -ENOENT);
 	cr_expect_eq(count_rules(), 0);
 }
+
+/* ---- writing rules ------------------------------------------------------------------------- */
+
+#include "flow_test.h"
+
+Test(flow_text, reads_back_every_rule_it_writes)
+{
+	struct rng g = { 0x7e57 };
+	struct gen_opts opt = { .prio_range = 65535, .timeouts = true };
+	unsigned int i;
+
+	for (i = 0; i < 20000; i++) {
+		struct sdnfv_flow_rule r, back;
+		char text[512];
+		const char *why = NULL;
+		unsigned int col = 0;
+		int len;
+
+		gen_rule(&g, &opt, i, &r);
+		r.cookie = rng_next(&g) & (rng_pct(&g, 50) ? UINT64_MAX : 0);
+		r.flags = (uint32_t)rng_below(&g, 8);
+		if (rng_pct(&g, 30))
+			r.action.user = rng_next(&g);
+		len = sdnfv_flow_rule_format(&r, text, sizeof(text));
+		if (len <= 0 || (size_t)len != strlen(text))
+			cr_assert_fail("rule %u: format gave %d", i, len);
+		if (sdnfv_flow_rule_parse(text, &back, &why, &col) != 1)
+			cr_assert_fail("rule %u: '%s' does not parse: %s at %u", i, text, why, col);
+		if (!flow_match_equal(&r.match, &back.match) || back.priority != r.priority ||
+		    back.cookie != r.cookie || back.idle_timeout != r.idle_timeout ||
+		    back.hard_timeout != r.hard_timeout || back.flags != r.flags ||
+		    back.action.type != r.action.type || back.action.user != r.action.user ||
+		    ((r.action.type == SDNFV_FLOW_ACT_PORT ||
+		      r.action.type == SDNFV_FLOW_ACT_SERVICE) &&
+		     back.action.arg != r.action.arg))
+			cr_assert_fail("rule %u: '%s' reads back as another rule", i, text);
+	}
+}
+
+Test(flow_text, says_how_much_room_a_rule_needs_when_it_does_not_fit)
+{
+	struct sdnfv_flow_rule r = parse_ok("priority=7,tcp6,ipv6_src=2001:db8::/32,actions=drop");
+	char small[16], big[256];
+	int need = sdnfv_flow_rule_format(&r, big, sizeof(big));
+
+	cr_expect_str_eq(big, "priority=7,tcp6,ipv6_src=2001:db8::/32,actions=drop");
+	cr_expect_eq(need, (int)strlen(big));
+	cr_expect_eq(sdnfv_flow_rule_format(&r, small, sizeof(small)), -ENOSPC);
+	cr_expect_eq(strlen(small), sizeof(small) - 1, "cut, but terminated");
+	cr_expect_eq(sdnfv_flow_rule_format(NULL, big, sizeof(big)), -EINVAL);
+}
