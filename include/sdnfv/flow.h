@@ -21,8 +21,10 @@
  * **The flow cache.** Every packet's key is first looked up in an exact-match cache of the flows
  * seen recently; a hit costs one hash lookup. A miss is classified against the rules, and the
  * result can be cached (sdnfv_flow_insert(), or #SDNFV_FLOW_LOOKUP_LEARN). Rule changes reach
- * cached flows: adding a rule invalidates the cached decisions it could change, deleting a rule
- * invalidates the flows that used it, modifying a rule's action changes it for its flows at once.
+ * cached flows: deleting a rule invalidates the flows that used it; modifying or replacing a rule
+ * changes its action for its flows at once; adding a rule invalidates every cached decision (any
+ * could be beaten by the new rule), so flows are classified again until the writer caches them
+ * anew — under a steady stream of adds the cache helps little, and lookups cost classifications.
  * A reader sees a rule change no later than its next burst. Cached flows idle for longer than the
  * table's flow idle time are removed by sdnfv_flow_maintain(), a bounded slice at a time, never
  * by a scan per packet. When the cache is full, an insert evicts the least recently used flow of

@@ -5,7 +5,8 @@
  *
  * Layers depend downward only, so a program that needs one layer can include that layer's header
  * alone: pkt (parsing, flow keys, checksums), numa (placement), pool (per-socket packet memory and
- * per-packet metadata), ring (single-producer/single-consumer descriptor rings).
+ * per-packet metadata), ring (single-producer/single-consumer descriptor rings), flow (the flow
+ * table: rules and an exact-match flow cache).
  */
 #ifndef SDNFV_SDNFV_H
 #define SDNFV_SDNFV_H
