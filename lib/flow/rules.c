@@ -24,6 +24,7 @@
 #include <rte_malloc.h>
 
 #include "common/log.h"
+#include "common/params.h"
 #include "flow_internal.h"
 
 #define SEC_NS 1000000000ull
@@ -522,13 +523,10 @@ read_select(const struct sdnfv_flow_select *in, struct sdnfv_flow_select *sel)
 {
 	size_t known = offsetof(struct sdnfv_flow_select, out) + sizeof(in->out);
 
-	memset(sel, 0, sizeof(*sel));
-	if (in == NULL || in->sz < known) {
-		SDNFV_LOG(flow, ERR, "selector missing or sz %zu too small",
-			  in == NULL ? 0 : in->sz);
+	if (sdnfv_params_read(in, sel, sizeof(*sel), known) != 0) {
+		SDNFV_LOG(flow, ERR, "selector missing or its sz too small");
 		return -EINVAL;
 	}
-	memcpy(sel, in, RTE_MIN(in->sz, sizeof(*sel)));
 	return sdnfv_flow_match_check(&sel->match);
 }
 
@@ -620,12 +618,10 @@ sdnfv_flow_add(struct sdnfv_flow_table *t, const struct sdnfv_flow_rule *rule)
 	uint64_t now;
 	int ret;
 
-	if (t == NULL || rule == NULL || rule->sz < known) {
+	if (t == NULL || sdnfv_params_read(rule, &in, sizeof(in), known) != 0) {
 		SDNFV_LOG(flow, ERR, "add: table or rule missing, or rule sz too small");
 		return -EINVAL;
 	}
-	memset(&in, 0, sizeof(in));
-	memcpy(&in, rule, RTE_MIN(rule->sz, sizeof(in)));
 	in.sz = sizeof(in);
 	if (sdnfv_flow_match_check(&in.match) != 0 || check_action(&in.action) != 0)
 		return -EINVAL;

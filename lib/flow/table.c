@@ -20,6 +20,7 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "common/log.h"
+#include "common/params.h"
 #include "flow_internal.h"
 
 /* Keys a reader asks the writer to cache: single producer (the reader), single consumer (the
@@ -65,13 +66,10 @@ read_params(const struct sdnfv_flow_table_params *in, struct sdnfv_flow_table_pa
 {
 	size_t known = offsetof(struct sdnfv_flow_table_params, clock_arg) + sizeof(in->clock_arg);
 
-	memset(p, 0, sizeof(*p));
-	if (in == NULL || in->sz < known) {
-		SDNFV_LOG(flow, ERR, "table params missing or sz %zu too small",
-			  in == NULL ? 0 : in->sz);
+	if (sdnfv_params_read(in, p, sizeof(*p), known) != 0) {
+		SDNFV_LOG(flow, ERR, "table params missing or their sz too small");
 		return -EINVAL;
 	}
-	memcpy(p, in, RTE_MIN(in->sz, sizeof(*p)));
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/name.h"
+#include "common/params.h"
 
 SDNFV_LOG_REGISTER(pool);
 
@@ -82,13 +83,10 @@ read_params(const struct sdnfv_pool_params *in, struct sdnfv_pool_params *p)
 {
 	size_t known = offsetof(struct sdnfv_pool_params, sockets) + sizeof(in->sockets);
 
-	memset(p, 0, sizeof(*p));
-	if (in == NULL || in->sz < known) {
-		SDNFV_LOG(pool, ERR, "pool params missing or sz %zu too small",
-			  in == NULL ? 0 : in->sz);
+	if (sdnfv_params_read(in, p, sizeof(*p), known) != 0) {
+		SDNFV_LOG(pool, ERR, "pool params missing or their sz too small");
 		return -EINVAL;
 	}
-	memcpy(p, in, RTE_MIN(in->sz, sizeof(*p)));
 	return 0;
 }
 

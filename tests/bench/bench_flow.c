@@ -28,6 +28,7 @@
 
 #include <sdnfv/flow.h>
 
+#include "bench.h"
 #include "eal.h"
 
 #define BURST 32
@@ -60,21 +61,6 @@ make_key(struct sdnfv_flow_key *k, uint32_t i, uint64_t salt)
 	k->dst.v4 = rte_cpu_to_be_32(0xc0a80000u | (uint32_t)(salt & 0xffff));
 	k->sport = rte_cpu_to_be_16((uint16_t)(salt >> 16));
 	k->dport = rte_cpu_to_be_16((uint16_t)(salt >> 32));
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static struct sdnfv_flow_table *
@@ -213,10 +199,10 @@ bench_lookup(uint32_t n, const char *label)
 		ours[k] = ours_lookup(r, stream, held);
 		peer[k] = peer_lookup(h, stream, held);
 	}
-	printf("bench: flow_lookup_%s %.2f Mlookups/s\n", label, median(ours, runs));
-	printf("bench: flow_lookup_%s_rte_hash %.2f Mlookups/s\n", label, median(peer, runs));
+	printf("bench: flow_lookup_%s %.2f Mlookups/s\n", label, bench_median(ours, runs));
+	printf("bench: flow_lookup_%s_rte_hash %.2f Mlookups/s\n", label, bench_median(peer, runs));
 	printf("bench: flow_lookup_%s ratio %.3f vs rte_hash\n", label,
-	       median(ours, runs) / median(peer, runs));
+	       bench_median(ours, runs) / bench_median(peer, runs));
 	printf("# %s: %u of %u flows cached (evictions %lu), %u bytes per flow; rte_hash refused %u\n",
 	       label, cached, n, (unsigned long)info.flow_evictions, info.bytes_per_flow, refused);
 	sdnfv_flow_reader_unregister(r);
@@ -269,7 +255,7 @@ bench_setup(void)
 			sdnfv_flow_remove(t, &keys[i]);
 		sdnfv_flow_maintain(t, 0);
 	}
-	printf("bench: flow_setup %.2f Mflows/s\n", median(rate, runs));
+	printf("bench: flow_setup %.2f Mflows/s\n", bench_median(rate, runs));
 	sdnfv_flow_reader_unregister(r);
 	sdnfv_flow_table_free(t);
 	free(keys);

@@ -32,6 +32,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "bench.h"
 #include "eal.h"
 #include "flow/flow_internal.h"
 
@@ -174,21 +175,6 @@ run_hash(const struct rte_hash *h, const void **ptrs, uint32_t n_seq)
 	return (double)done / ((double)t0 / (double)rte_get_tsc_hz()) / 1e6;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Mark in `held` the keys a table does not hold (bit 0: the flow cache, bit 1: rte_hash). */
 static void
 mark_missing(const struct sdnfv_flow_key *keys, uint32_t n, struct flow_cache *c,
@@ -322,7 +308,7 @@ bench_size(const struct size *sz, uint64_t *seed)
 		c = NULL;
 		h = NULL;
 	}
-	report(sz->name, median(ours, runs), median(peer, runs));
+	report(sz->name, bench_median(ours, runs), bench_median(peer, runs));
 	flow_cache_free(c);
 	rte_hash_free(h);
 	free(seq);

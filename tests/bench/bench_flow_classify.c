@@ -51,6 +51,7 @@
 
 #include <sdnfv/flow.h>
 
+#include "bench.h"
 #include "eal.h"
 #include "flow/flow_internal.h"
 
@@ -360,21 +361,6 @@ run_linear(const struct sdnfv_flow_rule *sorted, uint32_t n, const struct sdnfv_
 	return (double)t0 / (double)n_keys;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static struct sdnfv_flow_table *
 make_table(uint32_t max_rules, uint32_t readers)
 {
@@ -471,7 +457,8 @@ bench_size(uint32_t n, const char *label)
 	}
 	snprintf(name, sizeof(name), "flow_classify_%s", label);
 	{
-		double o = median(ours, runs), a = median(acl, runs), l = median(lin, runs);
+		double o = bench_median(ours, runs), a = bench_median(acl, runs),
+		       l = bench_median(lin, runs);
 
 		printf("bench: %s %.1f cycles\n", name, o);
 		printf("bench: %s_rte_acl %.1f cycles\n", name, a);
@@ -612,12 +599,13 @@ bench_updates(unsigned int worker)
 	printf("# updates on a 10K-rule table: delete + add pairs, maintain every 64 updates, a "
 	       "reader classifying on the other lcore; %.0f rebuilds per %.1f s run at full speed, "
 	       "%.0f at 10K updates/s\n",
-	       median(rb, runs), update_seconds, median(paced_rb, runs));
-	printf("bench: flow_rule_updates %.0f updates/s\n", median(rate, runs));
-	printf("bench: flow_reader_during_max_updates %.2f Mkeys/s\n", median(rd, runs) / 1e6);
+	       bench_median(rb, runs), update_seconds, bench_median(paced_rb, runs));
+	printf("bench: flow_rule_updates %.0f updates/s\n", bench_median(rate, runs));
+	printf("bench: flow_reader_during_max_updates %.2f Mkeys/s\n",
+	       bench_median(rd, runs) / 1e6);
 	printf("bench: flow_reader_during_10K_updates %.2f Mkeys/s\n",
-	       median(paced_rd, runs) / 1e6);
-	printf("bench: flow_reader_quiet %.2f Mkeys/s\n", median(quiet_rd, runs) / 1e6);
+	       bench_median(paced_rd, runs) / 1e6);
+	printf("bench: flow_reader_quiet %.2f Mkeys/s\n", bench_median(quiet_rd, runs) / 1e6);
 	free(rules);
 	free(keys);
 }

@@ -28,6 +28,7 @@
 
 #include <sdnfv/ring.h>
 
+#include "bench.h"
 #include "eal.h"
 
 #define RING_SIZE 1024
@@ -141,21 +142,6 @@ two_core(struct pair *p, enum kind k, unsigned int b, unsigned int worker)
 	return (double)t0 / (double)t.n;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void
 report(const char *name, double ours, double peer)
 {
@@ -202,7 +188,7 @@ main(int argc, char **argv)
 			peer[r] = one_core_RTE(&p, bursts[bi]);
 		}
 		snprintf(name, sizeof(name), "ring_burst%u_1core", bursts[bi]);
-		report(name, median(ours, runs), median(peer, runs));
+		report(name, bench_median(ours, runs), bench_median(peer, runs));
 	}
 
 	worker = rte_get_next_lcore(rte_lcore_id(), 1, 0);
@@ -215,7 +201,7 @@ main(int argc, char **argv)
 				peer[r] = two_core(&p, RTE, bursts[bi], worker);
 			}
 			snprintf(name, sizeof(name), "ring_burst%u_2core", bursts[bi]);
-			report(name, median(ours, runs), median(peer, runs));
+			report(name, bench_median(ours, runs), bench_median(peer, runs));
 		}
 	}
 	sdnfv_ring_free(p.s);

@@ -32,4 +32,16 @@ void sdnfv_test_eal_cleanup(void);
 /* Remove the runtime directory and hugepage files of a prefix (no EAL call). */
 void sdnfv_test_eal_remove_files(const char *prefix);
 
+/*
+ * A Criterion suite whose tests each start the EAL as a primary of their own (Criterion runs every
+ * test in a process of its own) and clean it up after: `SDNFV_TEST_EAL_SUITE(ring, .timeout = 60)`.
+ * For files that include <criterion/criterion.h>.
+ */
+#define SDNFV_TEST_EAL_SUITE(name, ...)                                         \
+	static void name##_eal_setup(void)                                      \
+	{                                                                       \
+		cr_assert_geq(sdnfv_test_eal_init(NULL), 0, "EAL init failed"); \
+	}                                                                       \
+	TestSuite(name, .init = name##_eal_setup, .fini = sdnfv_test_eal_cleanup, __VA_ARGS__)
+
 #endif

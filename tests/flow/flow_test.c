@@ -10,19 +10,7 @@
 
 #include "eal.h"
 
-static void
-setup(void)
-{
-	cr_assert_geq(sdnfv_test_eal_init(NULL), 0, "EAL init failed");
-}
-
-static void
-teardown(void)
-{
-	sdnfv_test_eal_cleanup();
-}
-
-TestSuite(flow, .init = setup, .fini = teardown, .timeout = 300);
+SDNFV_TEST_EAL_SUITE(flow, .timeout = 300);
 
 /* ---- oracle ------------------------------------------------------------------------------------ */
 

@@ -23,19 +23,7 @@
 #include "eal.h"
 #include "flow/flow_internal.h"
 
-static void
-setup(void)
-{
-	cr_assert_geq(sdnfv_test_eal_init(NULL), 0, "EAL init failed");
-}
-
-static void
-teardown(void)
-{
-	sdnfv_test_eal_cleanup();
-}
-
-TestSuite(flow_cache, .init = setup, .fini = teardown, .timeout = 300);
+SDNFV_TEST_EAL_SUITE(flow_cache, .timeout = 300);
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 

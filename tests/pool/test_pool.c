@@ -13,19 +13,7 @@
 
 #include "eal.h"
 
-static void
-setup(void)
-{
-	cr_assert_geq(sdnfv_test_eal_init(NULL), 0, "EAL init failed");
-}
-
-static void
-teardown(void)
-{
-	sdnfv_test_eal_cleanup();
-}
-
-TestSuite(pool, .init = setup, .fini = teardown, .timeout = 60);
+SDNFV_TEST_EAL_SUITE(pool, .timeout = 60);
 
 static struct sdnfv_pool_params
 params(const char *name, uint32_t n)

@@ -17,19 +17,7 @@
 
 #include "eal.h"
 
-static void
-setup(void)
-{
-	cr_assert_geq(sdnfv_test_eal_init(NULL), 0, "EAL init failed");
-}
-
-static void
-teardown(void)
-{
-	sdnfv_test_eal_cleanup();
-}
-
-TestSuite(ring, .init = setup, .fini = teardown, .timeout = 120);
+SDNFV_TEST_EAL_SUITE(ring, .timeout = 120);
 
 static struct sdnfv_ring *
 make_ring(const char *name, unsigned int count)
