@@ -1,29 +1,43 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# Fuzz the pkt layer with libFuzzer for a while, starting from every packet of the captures the
-# tests use (one corpus file per packet).
-# usage: scripts/fuzz.sh [seconds]   (default 600; run it under `nice` on a shared machine)
-# Prints one line: "fuzz: pkt <seconds> s, <executions> executions, cov: N ft: N, crashes: N".
+# Fuzz with libFuzzer for a while: the packet parser (pkt), starting from every packet of the
+# captures the tests use (one corpus file per packet), or the rules text format (flow_text).
+# usage: scripts/fuzz.sh [seconds] [target]   (default 600 s; target pkt (default) or flow_text:
+#        the rules text format, seeded with the lines of examples/flow_embed/rules.txt)
+# Run it under `nice` on a shared machine.
+# Prints one line: "fuzz: <target> <seconds> s, <executions> executions, cov: N ft: N, crashes: N".
 set -eu
 
 secs=${1:-600}
+target=${2:-pkt}
+case $target in
+pkt|flow_text) ;;
+*) echo "fuzz.sh: unknown target '$target' (pkt, flow_text)" >&2; exit 2 ;;
+esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
-corpus=$build/fuzz-corpus/pkt
+corpus=$build/fuzz-corpus/$target
 artifacts=$build/fuzz-artifacts/$(date +%Y%m%d-%H%M%S)/ # this run's crashes only
-log=$build/fuzz-pkt.log
+log=$build/fuzz-$target.log
 
 if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" "$root" -Dfuzzing=true -Ddocs=disabled >/dev/null
 fi
-ninja -C "$build" tests/fuzz/fuzz_pkt >/dev/null
+ninja -C "$build" "tests/fuzz/fuzz_$target" >/dev/null
 
 # Seed: the shared captures, the kernel capture, the Debian-packaged ones. A few lines of
 # Python read the pcap format (either byte order, micro- or nanosecond) and stop quietly at a
 # damaged record.
 mkdir -p "$corpus" "$artifacts"
+if [ "$target" = flow_text ]; then
+	i=0
+	grep -v '^[[:space:]]*$' "$root/examples/flow_embed/rules.txt" | while IFS= read -r line; do
+		i=$((i + 1))
+		printf '%s' "$line" > "$corpus/seed-$i"
+	done
+fi
 shared=${SDNFV_SHARED_PCAPS:-$root/../shared/pcaps}
-python3 - "$corpus" "$shared"/*.pcap "$root"/tests/pkt/data/*.pcap \
+[ "$target" = pkt ] && python3 - "$corpus" "$shared"/*.pcap "$root"/tests/pkt/data/*.pcap \
 	/usr/share/doc/python3-dpkt/examples/data/*.pcap \
 	/usr/share/doc/pcapfix/examples/*.pcap \
 	/usr/share/gocode/src/github.com/google/gopacket/pcap/test_*.pcap <<'PY'
@@ -61,7 +75,7 @@ print(f"seeded {n} packets", file=sys.stderr)
 PY
 
 rc=0
-"$build/tests/fuzz/fuzz_pkt" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \
+"$build/tests/fuzz/fuzz_$target" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \
 	-artifact_prefix="$artifacts" "$corpus" >"$log" 2>&1 || rc=$?
 
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
@@ -69,5 +83,5 @@ cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
 ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1)
 crashes=$(find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' \
 	-o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
-echo "fuzz: pkt ${secs} s, ${execs:-?} executions, ${cov:-cov: ?} ${ft:-ft: ?}, crashes: $crashes (log $log)"
+echo "fuzz: $target ${secs} s, ${execs:-?} executions, ${cov:-cov: ?} ${ft:-ft: ?}, crashes: $crashes (log $log)"
 exit $rc

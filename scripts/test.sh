@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Set up the machine, build libsdnfv with -Werror, and run every test: the unit and multi-process
 # tests, build checks (install, exports, headers, docs), a smoke run of each benchmark, the unit
-# tests again built with AddressSanitizer and UndefinedBehaviorSanitizer, and a short fuzz run.
+# tests again built with AddressSanitizer and UndefinedBehaviorSanitizer, and short fuzz runs of
+# the packet parser and the rules text format.
 # Ends with one line: `N passed, N failed`. Build directories: build-test, build-asan (recreated).
 #
-# usage: scripts/test.sh [--fuzz-seconds N]     (default 60; 0 skips the fuzz run)
+# usage: scripts/test.sh [--fuzz-seconds N]     (each target; default 60; 0 skips fuzzing)
 set -u
 cd "$(dirname "$0")/.."
 fuzz_seconds=60
@@ -43,12 +44,14 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=0 \
 logs="$logs asan=build-asan/meson-logs/testlog.json"
 
 if [ "$fuzz_seconds" -gt 0 ] && [ -x scripts/fuzz.sh ]; then
-	step "fuzzing the packet parser for $fuzz_seconds s"
-	if scripts/fuzz.sh "$fuzz_seconds"; then
-		echo '{"name": "fuzz-pkt", "result": "OK"}' > build-test/meson-logs/fuzz.json
-	else
-		echo '{"name": "fuzz-pkt", "result": "FAIL"}' > build-test/meson-logs/fuzz.json
-	fi
+	for target in pkt flow_text; do
+		step "fuzzing $target for $fuzz_seconds s"
+		result=OK
+		scripts/fuzz.sh "$fuzz_seconds" "$target" || result=FAIL
+		echo "{\"name\": \"fuzz-$target\", \"result\": \"$result\"}"
+	done > build-test/meson-logs/fuzz.json.tmp
+	grep '^{' build-test/meson-logs/fuzz.json.tmp > build-test/meson-logs/fuzz.json
+	grep -v '^{' build-test/meson-logs/fuzz.json.tmp
 	logs="$logs fuzz=build-test/meson-logs/fuzz.json"
 fi
 
