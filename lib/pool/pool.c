@@ -223,27 +223,22 @@ fail:
 int
 sdnfv_pool_attach(const char *name, struct sdnfv_pool **out)
 {
-	const struct rte_memzone *mz;
 	const struct pool_shared *sh;
 	struct sdnfv_pool *pool;
 	char mp_name[RTE_MEMPOOL_NAMESIZE];
+	void *addr;
 	unsigned int i;
 	int ret;
 
-	ret = check_name(name);
-	if (ret < 0)
-		return ret;
 	if (out == NULL)
 		return -EINVAL;
-	mz = rte_memzone_lookup(name);
-	if (mz == NULL) {
-		SDNFV_LOG(pool, DEBUG, "pool %s: not found", name);
-		return -ENOENT;
-	}
-	sh = (const struct pool_shared *)mz->addr;
-	if (mz->len < sizeof(*sh) || __atomic_load_n(&sh->magic, __ATOMIC_ACQUIRE) != POOL_MAGIC ||
-	    sh->n_sockets == 0 || sh->n_sockets > RTE_MAX_NUMA_NODES) {
-		SDNFV_LOG(pool, ERR, "memzone %s is not a libsdnfv pool of this version", name);
+	ret = sdnfv_shared_find(sdnfv_logtype_pool, "pool", name, SDNFV_POOL_NAME_MAX, sizeof(*sh),
+				POOL_MAGIC, &addr);
+	if (ret < 0)
+		return ret;
+	sh = (const struct pool_shared *)addr;
+	if (sh->n_sockets == 0 || sh->n_sockets > RTE_MAX_NUMA_NODES) {
+		SDNFV_LOG(pool, ERR, "pool %s: descriptor lists %u sockets", name, sh->n_sockets);
 		return -EPROTO;
 	}
 	ret = sdnfv_meta_register();
@@ -254,7 +249,6 @@ sdnfv_pool_attach(const char *name, struct sdnfv_pool **out)
 	if (pool == NULL)
 		return -ENOMEM;
 	strcpy(pool->name, name);
-	pool->mz = mz;
 	pool->n_sockets = sh->n_sockets;
 	for (i = 0; i < pool->n_sockets; i++) {
 		int s = sh->sockets[i];

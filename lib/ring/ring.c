@@ -68,27 +68,16 @@ sdnfv_ring_create(const char *name, unsigned int count, int socket_id, unsigned 
 int
 sdnfv_ring_lookup(const char *name, struct sdnfv_ring **out)
 {
-	const struct rte_memzone *mz;
-	struct sdnfv_ring *r;
+	void *addr;
 	int ret;
 
-	ret = check_name(name);
-	if (ret < 0)
-		return ret;
 	if (out == NULL)
 		return -EINVAL;
-	mz = rte_memzone_lookup(name);
-	if (mz == NULL) {
-		SDNFV_LOG(ring, DEBUG, "ring %s: not found", name);
-		return -ENOENT;
-	}
-	r = (struct sdnfv_ring *)mz->addr;
-	if (mz->len < sizeof(*r) || __atomic_load_n(&r->magic, __ATOMIC_ACQUIRE) != RING_MAGIC) {
-		SDNFV_LOG(ring, ERR, "memzone %s is not a libsdnfv ring of this version", name);
-		return -EPROTO;
-	}
-	*out = r;
-	return 0;
+	ret = sdnfv_shared_find(sdnfv_logtype_ring, "ring", name, SDNFV_RING_NAME_MAX,
+				sizeof(struct sdnfv_ring), RING_MAGIC, &addr);
+	if (ret == 0)
+		*out = (struct sdnfv_ring *)addr;
+	return ret;
 }
 
 void
