@@ -54,6 +54,7 @@
 #include "bench.h"
 #include "eal.h"
 #include "flow/flow_internal.h"
+#include "rng.h"
 
 #define BURST  SDNFV_FLOW_BURST_MAX
 #define N_KEYS (1u << 16)
@@ -65,23 +66,18 @@ static volatile uint64_t sink;
 
 /* ---- a small deterministic random source ------------------------------------------------------ */
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+static struct rng rng = { 0x2545f4914f6cdd1dull };
 
 static uint64_t
 rnd(void)
 {
-	uint64_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
+	return rng_next(&rng);
 }
 
 static uint32_t
 below(uint32_t n)
 {
-	return (uint32_t)(rnd() % n);
+	return rng_below(&rng, n);
 }
 
 /* Pick from a distribution given as cumulative percentages. */

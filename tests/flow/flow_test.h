@@ -12,35 +12,7 @@
 /* The internal view of the table (tests reach the classifier's tuning knobs). */
 #include "flow/flow_internal.h"
 
-/* ---- random numbers (xorshift, seeded per test so failures replay) ---------------------------- */
-
-struct rng {
-	uint64_t s;
-};
-
-static inline uint64_t
-rng_next(struct rng *r)
-{
-	uint64_t x = r->s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	r->s = x;
-	return x;
-}
-
-static inline uint32_t
-rng_below(struct rng *r, uint32_t n)
-{
-	return (uint32_t)(rng_next(r) % n);
-}
-
-static inline bool
-rng_pct(struct rng *r, unsigned int pct)
-{
-	return rng_below(r, 100) < pct;
-}
+#include "rng.h" /* struct rng: random numbers seeded per test, so failures replay */
 
 /* ---- the oracle: rules in a plain array ------------------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <sdnfv/pkt.h>
 
 #include "pkt_test.h"
+#include "rng.h"
 
 /* ---- capture sets ------------------------------------------------------------------------ */
 
@@ -596,15 +597,12 @@ Test(pkt, gives_both_directions_of_every_captured_connection_one_symmetric_key)
 
 /* ---- rewrites of real packets -------------------------------------------------------------- */
 
-static uint64_t rw_state = 88172645463325252ull;
+static struct rng rw_rng = { 88172645463325252ull };
 
 static uint32_t
 rw_rnd(void)
 {
-	rw_state ^= rw_state << 13;
-	rw_state ^= rw_state >> 7;
-	rw_state ^= rw_state << 17;
-	return (uint32_t)(rw_state >> 11);
+	return (uint32_t)(rng_next(&rw_rng) >> 11);
 }
 
 struct rewrite_stats {

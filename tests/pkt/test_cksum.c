@@ -10,20 +10,18 @@
 #include <sdnfv/pkt.h>
 
 #include "pkt_test.h"
+#include "rng.h"
 
 static struct frame f;
 static struct sdnfv_pkt_info in;
 
 /* A small deterministic generator: failures reproduce. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static struct rng rng = { 0x9e3779b97f4a7c15ull };
 
 static uint32_t
 rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
+	return (uint32_t)(rng_next(&rng) >> 16);
 }
 
 static uint16_t
