@@ -23,12 +23,12 @@
  * it where you like and initialise it with sdnfv_service_table_init(). Capacities (services,
  * instances per service, buckets) are chosen at init; nothing is limited at compile time.
  *
- * **Threads.** One writer at a time (add, remove, rename: everything that is not `const`); any
- * number of readers, in any process, concurrently and without locks. A bucket's owner is written
- * with one 16-bit store, so a reader sees the old owner or the new one. A reader may therefore be
- * given an instance that was removed a moment ago: the caller that removes an instance must make
- * sure (for example by a quiescent period of its readers) that nobody still sends to it before it
- * frees what the instance used.
+ * **Threads.** One writer at a time (adding services, adding and removing instances: every call
+ * that takes a non-`const` table); any number of readers, in any process, concurrently and
+ * without locks. A bucket's owner is written with one 16-bit store, so a reader sees the old
+ * owner or the new one. A reader may therefore be given an instance that was removed a moment
+ * ago: the caller that removes an instance must make sure (for example by a quiescent period of
+ * its readers) that nobody still sends to it before it frees what the instance used.
  *
  * Needs no EAL.
  */
@@ -151,6 +151,10 @@ SDNFV_API int sdnfv_service_instance_remove(struct sdnfv_service_table *t, uint1
  * @param[out] out  up to @p n instance ids, in the order they were added.
  * @param n         room in @p out.
  * @return the number of live instances (which may exceed @p n); -ENOENT for an unknown service.
+ *
+ * Concurrent with a removal from the same service, the list read may be neither the old one nor
+ * the new one (an instance twice, or one left out); callers that need an exact list read it from
+ * the writer's side.
  */
 SDNFV_API int sdnfv_service_instances(const struct sdnfv_service_table *t, uint16_t id,
 				      uint16_t *out, unsigned int n);
@@ -172,7 +176,8 @@ struct sdnfv_service__hdr {
  * The instance of a service that a flow goes to. Any thread, any process, lock-free.
  *
  * @param t          the table.
- * @param id         the service (must be below max_services; unchecked).
+ * @param id         the service (must be below max_services; unchecked). An id not yet given by
+ *                   sdnfv_service_add() selects #SDNFV_SERVICE_NONE.
  * @param flow_hash  the flow's 32-bit hash; the same flow must always give the same hash.
  * @return the instance id; #SDNFV_SERVICE_NONE when the service has no live instance.
  */
