@@ -6,7 +6,8 @@
  * Layers depend downward only, so a program that needs one layer can include that layer's header
  * alone: pkt (parsing, flow keys, checksums), numa (placement), pool (per-socket packet memory and
  * per-packet metadata), ring (single-producer/single-consumer descriptor rings), flow (the flow
- * table: rules and an exact-match flow cache).
+ * table: rules and an exact-match flow cache), service (service names, their live instances and
+ * the choice of one instance per flow).
  */
 #ifndef SDNFV_SDNFV_H
 #define SDNFV_SDNFV_H
@@ -17,5 +18,6 @@
 #include <sdnfv/pool.h>
 #include <sdnfv/ring.h>
 #include <sdnfv/flow.h>
+#include <sdnfv/service.h>
 
 #endif /* SDNFV_SDNFV_H */
