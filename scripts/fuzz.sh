@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Fuzz with libFuzzer for a while: the packet parser (pkt), starting from every packet of the
-# captures the tests use (one corpus file per packet), or the rules text format (flow_text).
+# captures the tests use (one corpus file per packet), the rules text format (flow_text), or the
+# host policy file (policy).
 # usage: scripts/fuzz.sh [seconds] [target]   (default 600 s; target pkt (default) or flow_text:
-#        the rules text format, seeded with the lines of examples/flow_embed/rules.txt)
+#        the rules text format, seeded with the lines of examples/flow_embed/rules.txt; or policy:
+#        the policy file, seeded with examples/manager/policy.yaml)
 # Run it under `nice` on a shared machine.
 # Prints one line: "fuzz: <target> <seconds> s, <executions> executions, cov: N ft: N, crashes: N".
 set -eu
@@ -11,8 +13,8 @@ set -eu
 secs=${1:-600}
 target=${2:-pkt}
 case $target in
-pkt|flow_text) ;;
-*) echo "fuzz.sh: unknown target '$target' (pkt, flow_text)" >&2; exit 2 ;;
+pkt|flow_text|policy) ;;
+*) echo "fuzz.sh: unknown target '$target' (pkt, flow_text, policy)" >&2; exit 2 ;;
 esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
@@ -36,6 +38,7 @@ if [ "$target" = flow_text ]; then
 		printf '%s' "$line" > "$corpus/seed-$i"
 	done
 fi
+[ "$target" = policy ] && cp "$root/examples/manager/policy.yaml" "$corpus/seed-example"
 shared=${SDNFV_SHARED_PCAPS:-$root/../shared/pcaps}
 [ "$target" = pkt ] && python3 - "$corpus" "$shared"/*.pcap "$root"/tests/pkt/data/*.pcap \
 	/usr/share/doc/python3-dpkt/examples/data/*.pcap \

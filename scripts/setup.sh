@@ -26,11 +26,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- packages ---------------------------------------------------------------------------------
-# build: compiler, meson, DPDK, libnuma, liburcu, libpcap; tests: Criterion, tshark (parser oracle),
-# scapy; network namespaces for captures; docs: doxygen; fuzzing and sanitizers: clang and its
-# runtimes; real captures shipped by Debian packages (python3-dpkt, pcapfix, gopacket).
+# build: compiler, meson, DPDK, libnuma, liburcu, libpcap, libyaml (policy files); tests: Criterion,
+# tshark (parser oracle), scapy; network namespaces for captures; docs: doxygen; fuzzing and
+# sanitizers: clang and its runtimes; real captures shipped by Debian packages (python3-dpkt,
+# pcapfix, gopacket).
 packages="build-essential g++ pkg-config meson ninja-build
-	libdpdk-dev dpdk-dev dpdk-doc libnuma-dev liburcu-dev libpcap-dev
+	libdpdk-dev dpdk-dev dpdk-doc libnuma-dev liburcu-dev libpcap-dev libyaml-dev
 	libcriterion-dev doxygen graphviz
 	clang clang-format libclang-rt-14-dev
 	tshark python3 python3-scapy python3-dpkt pcapfix golang-github-google-gopacket-dev
