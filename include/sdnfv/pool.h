@@ -136,9 +136,10 @@ enum sdnfv_action {
 	SDNFV_ACT_SERVICE,  /**< the service whose id is in sdnfv_meta::dest */
 	SDNFV_ACT_PORT,     /**< out of the port whose id is in sdnfv_meta::dest */
 	SDNFV_ACT_DROP,     /**< free the packet */
+	SDNFV_ACT_HOLD,     /**< an NF keeps the packet and gives it back later (see nf.h) */
 };
 
-/** sdnfv_meta::flow_id of a packet that belongs to no flow-table entry. */
+/** sdnfv_meta::flow_id of a packet whose flow is not known. */
 #define SDNFV_META_FLOW_NONE UINT32_MAX
 
 /** Bits of sdnfv_meta::flags reserved to applications; the library never reads or sets them. */
@@ -146,13 +147,14 @@ enum sdnfv_action {
 
 /** Per-packet metadata, in an mbuf dynamic field; 12 bytes. */
 struct sdnfv_meta {
-	uint32_t flow_id;  /**< flow-table entry of the packet's flow, or #SDNFV_META_FLOW_NONE */
+	uint32_t flow_id;  /**< the flow's id: a host manager sets the symmetric hash of its key
+			     *   (both directions give the same id), or #SDNFV_META_FLOW_NONE */
 	uint16_t dest;     /**< service id (#SDNFV_ACT_SERVICE) or port id (#SDNFV_ACT_PORT) */
 	uint8_t action;    /**< enum sdnfv_action */
 	uint8_t chain_pos; /**< index of the hop of the flow's service chain the packet is at */
 	uint16_t flags;    /**< bits 0-7 belong to the library (none defined yet); see
 			     *   #SDNFV_META_F_USER_MASK */
-	uint16_t reserved; /**< zero */
+	uint16_t chain;    /**< the service chain the packet follows (a host manager's chain id) */
 };
 
 /**
@@ -199,7 +201,7 @@ sdnfv_meta_reset(struct rte_mbuf *m)
 	meta->action = SDNFV_ACT_NONE;
 	meta->chain_pos = 0;
 	meta->flags = 0;
-	meta->reserved = 0;
+	meta->chain = 0;
 }
 
 /**

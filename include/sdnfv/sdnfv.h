@@ -19,5 +19,7 @@
 #include <sdnfv/ring.h>
 #include <sdnfv/flow.h>
 #include <sdnfv/service.h>
+#include <sdnfv/nf.h>
+#include <sdnfv/mgr.h>
 
 #endif /* SDNFV_SDNFV_H */

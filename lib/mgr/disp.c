@@ -1,0 +1,640 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dispatcher: the one thread that moves packets. Ports → flow table → chain → NF rings or
+ * local NFs; NF tx rings → verdict → next NF or port.
+ *
+ * Overload: packets that already passed an NF are never dropped for lack of room downstream.
+ * They wait in the destination's pend buffer, and the dispatcher takes a burst from a source
+ * only while every NF's pend has room for a whole burst (n_congested == 0). A slow NF therefore
+ * stops its upstream NF (whose tx ring fills), and so on back to the chain's entry, where a
+ * packet whose first NF ring is full is dropped before any work is spent on it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "common/log.h"
+#include "mgr/mgr_internal.h"
+
+/* Touched destinations of the current pass; dispatcher-local. */
+struct disp_state {
+	struct sdnfv_mgr *mgr;
+	uint16_t *touched;
+	unsigned int n_touched;
+	bool *is_touched;
+};
+
+static struct disp_state ds; /* one dispatcher per process (one manager per process) */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t
+sdnfv_mgr__flow_id(const struct sdnfv_flow_key *k)
+{
+	const uint64_t *s = (const uint64_t *)(const void *)&k->src;
+	const uint64_t *d = (const uint64_t *)(const void *)&k->dst;
+	uint32_t a, b;
+
+	/* Each endpoint (address, port) hashed alone, then combined with XOR: swapping source and
+	 * destination gives the same id. */
+	a = rte_hash_crc_8byte(s[1], rte_hash_crc_8byte(s[0], k->sport));
+	b = rte_hash_crc_8byte(d[1], rte_hash_crc_8byte(d[0], k->dport));
+	return rte_hash_crc_4byte(a ^ b, (uint32_t)k->ip_proto << 16 | k->eth_type);
+}
+
+static inline void
+drop(struct sdnfv_mgr *mgr, struct rte_mbuf *m, unsigned int reason)
+{
+	mgr->drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+static void
+flush_port(struct sdnfv_mgr *mgr, struct mgr_port *p)
+{
+	unsigned int sent = 0, tries = 0;
+
+	while (sent < p->n_tx && tries++ < 4)
+		sent += rte_eth_tx_burst(p->id, 0, &p->tx[sent], (uint16_t)(p->n_tx - sent));
+	p->tx_pkts += sent;
+	mgr->tx += sent;
+	if (unlikely(sent < p->n_tx)) {
+		unsigned int i;
+
+		p->tx_drops += p->n_tx - sent;
+		for (i = sent; i < p->n_tx; i++)
+			drop(mgr, p->tx[i], SDNFV_MGR_DROP_PORT_FULL);
+	}
+	p->n_tx = 0;
+}
+
+static inline void
+to_port(struct sdnfv_mgr *mgr, uint16_t port, struct rte_mbuf *m)
+{
+	struct mgr_port *p;
+
+	if (unlikely(port >= RTE_MAX_ETHPORTS || !mgr->ports[port].used)) {
+		drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
+		return;
+	}
+	p = &mgr->ports[port];
+	p->tx[p->n_tx++] = m;
+	if (p->n_tx == RTE_DIM(p->tx))
+		flush_port(mgr, p);
+}
+
+static inline void
+touch(uint16_t id)
+{
+	if (!ds.is_touched[id]) {
+		ds.is_touched[id] = true;
+		ds.touched[ds.n_touched++] = id;
+	}
+}
+
+/* A packet for NF `id`: at the chain's entry (may be dropped when the NF's ring is full) or
+ * after an NF (kept until there is room). */
+static inline void
+to_nf(struct sdnfv_mgr *mgr, uint16_t id, struct rte_mbuf *m, bool entry)
+{
+	struct mgr_disp_nf *d;
+	uint32_t st;
+
+	if (unlikely(id >= mgr->host->max_nfs)) {
+		drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
+		return;
+	}
+	d = &mgr->disp[id];
+	st = d->slot ? __atomic_load_n(&d->slot->state, __ATOMIC_RELAXED) : SDNFV_NF_FREE;
+	if (unlikely(st != SDNFV_NF_RUNNING && st != SDNFV_NF_DRAINING)) {
+		drop(mgr, m, SDNFV_MGR_DROP_NF_GONE);
+		return;
+	}
+	if (entry && d->local == NULL) {
+		if (unlikely(d->n_entry == RTE_DIM(d->entry))) {
+			d->entry_drops++;
+			drop(mgr, m, SDNFV_MGR_DROP_ENTRY_FULL);
+			return;
+		}
+		d->entry[d->n_entry++] = m;
+	} else {
+		if (unlikely(d->n_pend == MGR_PEND_MAX)) {
+			/* Cannot happen while sources wait for n_congested == 0; counted as an
+			 * entry drop if it ever does, so nothing is dropped silently. */
+			d->entry_drops++;
+			drop(mgr, m, SDNFV_MGR_DROP_ENTRY_FULL);
+			return;
+		}
+		d->pend[d->n_pend++] = m;
+	}
+	touch(id);
+}
+
+static inline void
+route(struct sdnfv_mgr *mgr, struct rte_mbuf *m, enum sdnfv_dest dest, uint16_t arg, bool entry)
+{
+	switch (dest) {
+	case SDNFV_DEST_NF:
+		to_nf(mgr, arg, m, entry);
+		break;
+	case SDNFV_DEST_PORT:
+		to_port(mgr, arg, m);
+		break;
+	default:
+		drop(mgr, m, arg < SDNFV_MGR_DROP__MAX ? arg : SDNFV_MGR_DROP_BAD_DEST);
+		break;
+	}
+}
+
+/* Packets an NF returned (from its tx ring, or a local NF's output). */
+static inline void
+route_returned(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n)
+{
+	unsigned int i;
+
+	mgr->from_nf += n;
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint16_t arg;
+		enum sdnfv_dest dest = sdnfv_host_resolve(mgr->host, m, sdnfv_meta_get(m), &arg);
+
+		route(mgr, m, dest, arg, false);
+	}
+}
+
+void
+sdnfv_mgr__local_out(void *arg, struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n)
+{
+	struct sdnfv_mgr *mgr = arg;
+
+	mgr->disp[nf->id].from_nf += n;
+	route_returned(mgr, pkts, n);
+}
+
+static inline void
+wake(struct sdnfv_mgr *mgr, struct mgr_disp_nf *d, uint16_t id)
+{
+	if (unlikely(__atomic_load_n(&d->slot->sleeping, __ATOMIC_SEQ_CST))) {
+		uint64_t one = 1;
+
+		__atomic_store_n(&d->slot->wake_tsc, rte_get_tsc_cycles(), __ATOMIC_RELEASE);
+		if (mgr->efd[id] >= 0 && write(mgr->efd[id], &one, sizeof(one)) == sizeof(one))
+			d->signals++;
+	}
+}
+
+static void
+set_congested(struct sdnfv_mgr *mgr, struct mgr_disp_nf *d)
+{
+	bool c = d->n_pend + SDNFV_NF_BURST_MAX > MGR_PEND_MAX;
+
+	if (c != d->congested) {
+		d->congested = c;
+		if (c)
+			mgr->n_congested++;
+		else
+			mgr->n_congested--;
+	}
+	__atomic_store_n(&d->slot->mgr_pending, d->n_pend, __ATOMIC_RELEASE);
+}
+
+/* Deliver what the last source produced: run local NFs (their output may touch more NFs), fill
+ * NF rings, send to ports. NFs whose ring stayed full stay touched for the next pass. */
+static void
+flush(struct sdnfv_mgr *mgr)
+{
+	unsigned int i = 0, keep = 0;
+
+	while (i < ds.n_touched) {
+		uint16_t id = ds.touched[i++];
+		struct mgr_disp_nf *d = &mgr->disp[id];
+
+		if (d->local != NULL) {
+			struct rte_mbuf *batch[SDNFV_NF_BURST_MAX];
+
+			while (d->n_pend > 0) {
+				unsigned int k = RTE_MIN(d->n_pend, d->local->p.burst);
+
+				memcpy(batch, d->pend, k * sizeof(batch[0]));
+				d->n_pend -= k;
+				memmove(d->pend, d->pend + k, d->n_pend * sizeof(d->pend[0]));
+				d->to_nf += k;
+				mgr->to_nf += k;
+				sdnfv_nf__burst(d->local, batch, k);
+			}
+			ds.is_touched[id] = false;
+			continue;
+		}
+		if (d->n_pend > 0) {
+			unsigned int k = sdnfv_ring_sp_enqueue_burst(d->slot->rx, (void **)d->pend,
+								     d->n_pend, NULL);
+
+			if (k > 0) {
+				d->n_pend -= k;
+				memmove(d->pend, d->pend + k, d->n_pend * sizeof(d->pend[0]));
+				d->to_nf += k;
+				mgr->to_nf += k;
+			}
+		}
+		if (d->n_entry > 0) {
+			unsigned int k = 0, j;
+
+			/* Packets already worked on go first; entry packets take what is left. */
+			if (d->n_pend == 0)
+				k = sdnfv_ring_sp_enqueue_burst(d->slot->rx, (void **)d->entry,
+								d->n_entry, NULL);
+			d->to_nf += k;
+			mgr->to_nf += k;
+			for (j = k; j < d->n_entry; j++) {
+				d->entry_drops++;
+				drop(mgr, d->entry[j], SDNFV_MGR_DROP_ENTRY_FULL);
+			}
+			d->n_entry = 0;
+		}
+		wake(mgr, d, id);
+		set_congested(mgr, d);
+		if (d->n_pend > 0)
+			ds.touched[keep++] = id; /* retry next pass */
+		else
+			ds.is_touched[id] = false;
+	}
+	ds.n_touched = keep;
+	for (i = 0; i < mgr->n_ports; i++) {
+		struct mgr_port *p = &mgr->ports[mgr->port_list[i]];
+
+		if (p->n_tx > 0)
+			flush_port(mgr, p);
+	}
+}
+
+static void
+sample(struct sdnfv_mgr *mgr, const struct sdnfv_flow_key *key, uint32_t flow_id, unsigned int n,
+       uint32_t len)
+{
+	struct mgr_flow_sample *e = &mgr->samples[flow_id % MGR_SAMPLES];
+
+	if (e->packets == 0 || e->flow_id == flow_id) {
+		if (e->flow_id != flow_id || e->packets == 0) {
+			e->flow_id = flow_id;
+			e->key = *key;
+			e->packets = e->bytes = 0;
+			e->weight = 0;
+		}
+		e->packets += n;
+		e->bytes += (uint64_t)len * n;
+		e->weight++;
+	} else if (--e->weight == 0) {
+		e->packets = 0; /* the next sample of this bucket takes it */
+	}
+}
+
+/* Classify a burst from a port and send each packet to its chain's first hop. */
+static void
+from_port(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n)
+{
+	struct sdnfv_flow_result res[SDNFV_NF_BURST_MAX];
+	struct sdnfv_flow_key keys[SDNFV_NF_BURST_MAX];
+	unsigned int i;
+
+	mgr->rx += n;
+	sdnfv_flow_lookup_mbufs(mgr->disp_reader, pkts, n, SDNFV_FLOW_LOOKUP_LEARN, res, keys,
+				NULL);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct sdnfv_meta *meta = sdnfv_meta_get(m);
+		const struct sdnfv_flow_action *a = res[i].action;
+		enum sdnfv_dest dest;
+		uint16_t arg;
+		int chain;
+
+		if (i + 4 < n)
+			rte_prefetch0(sdnfv_meta_get(pkts[i + 4]));
+		meta->flow_id = sdnfv_mgr__flow_id(&keys[i]);
+		meta->action = SDNFV_ACT_NONE;
+		meta->flags = 0;
+		if (likely(a != NULL && a->type == SDNFV_FLOW_ACT_USER)) {
+			chain = (int)a->user;
+		} else if (a == NULL || a->type == SDNFV_FLOW_ACT_CONTROLLER) {
+			chain = mgr->miss_chain;
+			if (chain < 0) {
+				drop(mgr, m, SDNFV_MGR_DROP_NO_RULE);
+				continue;
+			}
+		} else if (a->type == SDNFV_FLOW_ACT_PORT) {
+			to_port(mgr, a->arg, m);
+			continue;
+		} else if (a->type == SDNFV_FLOW_ACT_DROP) {
+			drop(mgr, m, SDNFV_MGR_DROP_CHAIN);
+			continue;
+		} else {
+			drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
+			continue;
+		}
+		meta->chain = (uint16_t)chain;
+		if (i == 0)
+			sample(mgr, &keys[0], meta->flow_id, n, m->pkt_len);
+		dest = sdnfv_host_route(mgr->host, m, meta, 0, &arg);
+		route(mgr, m, dest, arg, true);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* NFs joining and leaving the dispatcher's list                                              */
+
+static void
+unpoll(struct sdnfv_mgr *mgr, uint16_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < mgr->n_poll; i++)
+		if (mgr->poll_list[i] == id) {
+			mgr->poll_list[i] = mgr->poll_list[--mgr->n_poll];
+			break;
+		}
+	mgr->disp[id].polled = false;
+	if (mgr->disp[id].congested) {
+		mgr->disp[id].congested = false;
+		mgr->n_congested--;
+	}
+	if (ds.is_touched != NULL && ds.is_touched[id]) {
+		for (i = 0; i < ds.n_touched; i++)
+			if (ds.touched[i] == id) {
+				ds.touched[i] = ds.touched[--ds.n_touched];
+				break;
+			}
+		ds.is_touched[id] = false;
+	}
+}
+
+static void
+free_count(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n, unsigned int reason)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pkts[i] != NULL)
+			drop(mgr, pkts[i], reason);
+}
+
+/* Everything a dead (or forgotten) NF had goes back to the pool; what it already handled (its tx
+ * ring) continues on its way when `forward`. */
+static void
+reclaim(struct sdnfv_mgr *mgr, uint16_t id, bool forward)
+{
+	struct mgr_disp_nf *d = &mgr->disp[id];
+	struct sdnfv_host_nf *s = d->slot ? d->slot : mgr->host->nfs[id];
+	struct rte_mbuf *pkts[SDNFV_NF_BURST_MAX];
+	unsigned int n;
+	uint32_t out_n, sent;
+	uint64_t i, before = mgr->drops[SDNFV_MGR_DROP_NF_DIED];
+
+	if (s == NULL || s->rx == NULL)
+		return;
+	sdnfv_ring_handover(s->tx, SDNFV_RING_CONSUMER);
+	sdnfv_ring_handover(s->rx, SDNFV_RING_CONSUMER);
+	/* The burst being returned: the tx ring took head - tx_mark of out_n. Read before
+	 * draining the ring, which moves nothing on the producer side. */
+	out_n = __atomic_load_n(&s->out_n, __ATOMIC_ACQUIRE);
+	sent = __atomic_load_n(&s->tx->prod.idx, __ATOMIC_ACQUIRE) - s->tx_mark;
+	while ((n = sdnfv_ring_sc_dequeue_burst(s->tx, (void **)pkts, RTE_DIM(pkts), NULL)) > 0) {
+		if (forward)
+			route_returned(mgr, pkts, n);
+		else
+			free_count(mgr, pkts, n, SDNFV_MGR_DROP_NF_DIED);
+	}
+	if (out_n > 0 && out_n <= RTE_DIM(s->out) && sent < out_n)
+		free_count(mgr, &s->out[sent], out_n - sent, SDNFV_MGR_DROP_NF_DIED);
+	n = __atomic_load_n(&s->in_n, __ATOMIC_ACQUIRE);
+	if (out_n == 0 && n > 0 && n <= RTE_DIM(s->in))
+		free_count(mgr, s->in, n, SDNFV_MGR_DROP_NF_DIED);
+	while ((n = sdnfv_ring_sc_dequeue_burst(s->rx, (void **)pkts, RTE_DIM(pkts), NULL)) > 0)
+		free_count(mgr, pkts, n, SDNFV_MGR_DROP_NF_DIED);
+	for (i = 0; i < s->held_n && i < s->max_held; i++)
+		if (s->held[i] != NULL) {
+			drop(mgr, s->held[i], SDNFV_MGR_DROP_NF_DIED);
+			s->held[i] = NULL;
+		}
+	free_count(mgr, d->pend, d->n_pend, SDNFV_MGR_DROP_NF_DIED);
+	free_count(mgr, d->entry, d->n_entry, SDNFV_MGR_DROP_NF_DIED);
+	d->n_pend = d->n_entry = 0;
+	s->in_n = s->out_n = 0;
+	if (mgr->drops[SDNFV_MGR_DROP_NF_DIED] > before)
+		SDNFV_LOG(mgr, WARNING, "NF %s (id %u): %" PRIu64 " packets lost with it", s->name,
+			  id, mgr->drops[SDNFV_MGR_DROP_NF_DIED] - before);
+}
+
+void
+sdnfv_mgr__drain_slot(struct sdnfv_mgr *mgr, uint16_t id)
+{
+	reclaim(mgr, id, false);
+}
+
+static void
+commands(struct sdnfv_mgr *mgr)
+{
+	void *objs[32];
+	unsigned int n, i;
+
+	n = rte_ring_sc_dequeue_burst(mgr->cmds, objs, RTE_DIM(objs), NULL);
+	for (i = 0; i < n; i++) {
+		uintptr_t c = (uintptr_t)objs[i];
+		uint16_t id = (uint16_t)(c & 0xffff);
+		struct mgr_disp_nf *d = &mgr->disp[id];
+
+		switch ((enum mgr_cmd_type)(c >> 16)) {
+		case MGR_CMD_NF_ADD:
+			d->slot = mgr->host->nfs[id];
+			d->local = NULL;
+			if (!d->polled) {
+				d->polled = true;
+				mgr->poll_list[mgr->n_poll++] = id;
+			}
+			break;
+		case MGR_CMD_NF_REAP:
+			unpoll(mgr, id);
+			reclaim(mgr, id, true);
+			if (mgr->died_at_ns[id] != 0) {
+				uint64_t us = (now_ns() - mgr->died_at_ns[id]) / 1000;
+
+				(void)us;
+			}
+			__atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
+			break;
+		case MGR_CMD_NF_REMOVE:
+			/* Gracefully stopped: its tx ring holds handled packets; forward them. */
+			unpoll(mgr, id);
+			reclaim(mgr, id, true);
+			__atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+local_duties(struct sdnfv_mgr *mgr, uint64_t now)
+{
+	struct sdnfv_host_msg *msg;
+	unsigned int i;
+
+	while (rte_ring_sc_dequeue(mgr->local_msgs, (void **)&msg) == 0) {
+		struct sdnfv_nf *nf =
+			msg->nf < mgr->host->max_nfs ? mgr->disp[msg->nf].local : NULL;
+
+		if (nf != NULL && nf->ops.message != NULL) {
+			struct sdnfv_nf_msg m = { .type = msg->user_type,
+						  .len = msg->len,
+						  .data = msg->data };
+
+			nf->ops.message(nf, &m, nf->p.arg);
+		}
+		rte_free(msg);
+	}
+	for (i = 0; i < mgr->n_locals; i++) {
+		struct sdnfv_nf *nf = mgr->locals[i];
+
+		if (nf->ops.idle != NULL && now - nf->last_idle >= nf->p.idle_us * 1000ull) {
+			nf->last_idle = now;
+			nf->ops.idle(nf, now, nf->p.arg);
+		}
+		if (nf->n_released > 0)
+			sdnfv_nf__flush_released(nf);
+	}
+}
+
+/* Is anything still inside the host? */
+static bool
+host_empty(struct sdnfv_mgr *mgr)
+{
+	unsigned int i;
+
+	if (ds.n_touched > 0)
+		return false;
+	for (i = 0; i < mgr->n_poll; i++) {
+		struct sdnfv_host_nf *s = mgr->disp[mgr->poll_list[i]].slot;
+		uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+
+		if (st == SDNFV_NF_DEAD)
+			continue;
+		if (sdnfv_ring_count(s->rx) > 0 || sdnfv_ring_count(s->tx) > 0 ||
+		    __atomic_load_n(&s->in_n, __ATOMIC_ACQUIRE) > 0 ||
+		    __atomic_load_n(&s->out_n, __ATOMIC_ACQUIRE) > 0)
+			return false;
+	}
+	return true;
+}
+
+int
+sdnfv_mgr_run(struct sdnfv_mgr *mgr)
+{
+	struct rte_mbuf *pkts[SDNFV_NF_BURST_MAX];
+	uint64_t last_rx = now_ns(), now = last_rx, stop_at = 0, loops = 0;
+	unsigned int rr = 0;
+	int ret;
+
+	if (mgr == NULL)
+		return -EINVAL;
+	if (__atomic_exchange_n(&mgr->running, 1, __ATOMIC_ACQ_REL))
+		return -EBUSY;
+	ds.mgr = mgr;
+	ds.touched = calloc(mgr->host->max_nfs, sizeof(*ds.touched));
+	ds.is_touched = calloc(mgr->host->max_nfs, sizeof(*ds.is_touched));
+	if (ds.touched == NULL || ds.is_touched == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ds.n_touched = 0;
+	ret = sdnfv_flow_reader_register(mgr->flows, &mgr->disp_reader);
+	if (ret < 0)
+		goto out;
+
+	for (;;) {
+		bool stopping = __atomic_load_n(&mgr->stop, __ATOMIC_ACQUIRE);
+		unsigned int i, n;
+
+		__atomic_store_n(&mgr->epoch, mgr->epoch + 1, __ATOMIC_RELEASE);
+		if (unlikely(rte_ring_count(mgr->cmds) > 0))
+			commands(mgr);
+
+		if (!stopping && mgr->n_running >= mgr->p.min_nfs) {
+			for (i = 0; i < mgr->n_ports; i++) {
+				uint16_t port = mgr->port_list[i];
+
+				if (mgr->n_congested > 0 && mgr->n_locals > 0)
+					break;
+				n = rte_eth_rx_burst(port, 0, pkts, (uint16_t)mgr->p.burst);
+				if (n == 0)
+					continue;
+				mgr->ports[port].rx += n;
+				last_rx = now;
+				from_port(mgr, pkts, n);
+				flush(mgr);
+			}
+		}
+		n = mgr->n_poll;
+		for (i = 0; i < n && mgr->n_congested == 0; i++) {
+			uint16_t id = mgr->poll_list[(rr + i) % n];
+			struct mgr_disp_nf *d = &mgr->disp[id];
+			unsigned int k;
+
+			if (unlikely(__atomic_load_n(&d->slot->state, __ATOMIC_RELAXED) ==
+				     SDNFV_NF_DEAD))
+				continue;
+			k = sdnfv_ring_sc_dequeue_burst(d->slot->tx, (void **)pkts, mgr->p.burst,
+							NULL);
+			if (k == 0)
+				continue;
+			d->from_nf += k;
+			route_returned(mgr, pkts, k);
+			flush(mgr);
+		}
+		rr++;
+		if (ds.n_touched > 0)
+			flush(mgr);
+		sdnfv_flow_reader_quiescent(mgr->disp_reader);
+
+		if ((++loops & 255) == 0 || stopping) {
+			now = now_ns();
+			local_duties(mgr, now);
+			if (stopping) {
+				if (stop_at == 0)
+					stop_at = now;
+				if (host_empty(mgr) || now - stop_at > 1000000000ull)
+					break;
+			} else if (mgr->p.idle_exit_ms > 0 &&
+				   now - last_rx > mgr->p.idle_exit_ms * 1000000ull &&
+				   mgr->n_running >= mgr->p.min_nfs && host_empty(mgr)) {
+				SDNFV_LOG(mgr, INFO,
+					  "no packet for %u ms and the host is empty: done",
+					  mgr->p.idle_exit_ms);
+				__atomic_store_n(&mgr->stop, 1, __ATOMIC_RELEASE);
+			}
+		}
+	}
+	ret = 0;
+	sdnfv_flow_reader_unregister(mgr->disp_reader);
+	mgr->disp_reader = NULL;
+out:
+	free(ds.touched);
+	free(ds.is_touched);
+	ds.touched = NULL;
+	ds.is_touched = NULL;
+	__atomic_store_n(&mgr->running, 0, __ATOMIC_RELEASE);
+	return ret;
+}
