@@ -16,8 +16,10 @@
  *   --summary FILE   write the final counters there too
  * It stops on SIGINT/SIGTERM, asks its NFs to stop, and frees everything.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,54 @@
 #include <sdnfv/sdnfv.h>
 
 static struct sdnfv_mgr *the_mgr;
+
+/* DPDK leaves its runtime directory and hugepage files behind; a manager that stopped cleanly
+ * removes them, so that nothing of this instance remains and a restart starts fresh. */
+static void
+remove_runtime_files(const char *runtime_dir)
+{
+	const char *prefix = strrchr(runtime_dir, '/');
+	char path[PATH_MAX], mnt[PATH_MAX], type[64];
+	struct dirent *e;
+	FILE *mounts;
+	DIR *d;
+
+	prefix = prefix ? prefix + 1 : runtime_dir;
+	d = opendir(runtime_dir);
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (snprintf(path, sizeof(path), "%.3800s/%.255s", runtime_dir, e->d_name) >
+			    0)
+				unlink(path);
+		}
+		closedir(d);
+		rmdir(runtime_dir);
+	}
+	mounts = fopen("/proc/mounts", "r");
+	if (mounts == NULL)
+		return;
+	while (fscanf(mounts, "%*s %4095s %63s %*[^\n]", mnt, type) == 2) {
+		if (strcmp(type, "hugetlbfs") != 0)
+			continue;
+		d = opendir(mnt);
+		if (d == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			size_t n = strlen(prefix);
+
+			if (strncmp(e->d_name, prefix, n) == 0 &&
+			    strncmp(e->d_name + n, "map_", 4) == 0) {
+				if (snprintf(path, sizeof(path), "%.3800s/%.255s", mnt, e->d_name) >
+				    0)
+					unlink(path);
+			}
+		}
+		closedir(d);
+	}
+	fclose(mounts);
+}
 
 static void
 on_signal(int sig)
@@ -75,7 +125,7 @@ main(int argc, char **argv)
 	struct sdnfv_mgr_params p = { .sz = sizeof(p) };
 	struct sdnfv_mgr_stats st;
 	const char *policy = NULL, *summary = NULL;
-	char err[512];
+	char err[512], runtime_dir[PATH_MAX];
 	uint16_t port;
 	int ret, opt, rc = 0;
 
@@ -171,6 +221,8 @@ main(int argc, char **argv)
 out:
 	sdnfv_mgr_free(the_mgr);
 	the_mgr = NULL;
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	remove_runtime_files(runtime_dir);
 	return rc;
 }

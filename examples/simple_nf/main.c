@@ -13,6 +13,7 @@
  *   skip@N           after N packets of a flow, ask the manager to skip this NF for the flow
  *
  * usage: simple_nf <EAL args> -- --service NAME [--action A] [--name N] [--sleep] [--report]
+ *                                 [--flow-log FILE]
  *        simple_nf <EAL args> -- --group SERVICE:ACTION[,SERVICE:ACTION...] [--sleep]
  * The EAL args need the manager's --file-prefix and an lcore id of this process's own
  * (--lcores=<id>@<cpu>). Stop with SIGINT/SIGTERM (graceful: nothing is lost) or let the
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -40,6 +42,7 @@ enum action { A_COUNT, A_TTL, A_DSCP, A_DROP_PROTO, A_HOLD, A_REDIRECT, A_SKIP }
 struct flow_count {
 	uint32_t flow_id;
 	uint32_t packets; /* 0: free */
+	uint64_t first_tsc, last_tsc;
 };
 
 struct nf_ctx {
@@ -50,6 +53,7 @@ struct nf_ctx {
 	unsigned int arg;
 	int target_id;
 	bool report;
+	FILE *flow_log;
 	uint64_t pkts, bytes, dropped, changed, requests;
 	struct flow_count *flows;
 	struct rte_mbuf *held[1024];
@@ -99,15 +103,19 @@ parse_action(struct nf_ctx *c, const char *a)
 
 /* The packet count of a flow, after this packet. */
 static uint32_t
-flow_bump(struct nf_ctx *c, uint32_t flow_id)
+flow_bump(struct nf_ctx *c, uint32_t flow_id, uint64_t tsc)
 {
 	uint32_t i = flow_id % FLOW_SLOTS, n;
 
 	for (n = 0; n < FLOW_SLOTS; n++, i = (i + 1) % FLOW_SLOTS) {
-		if (c->flows[i].packets == 0)
+		if (c->flows[i].packets == 0) {
 			c->flows[i].flow_id = flow_id;
-		if (c->flows[i].flow_id == flow_id)
+			c->flows[i].first_tsc = tsc;
+		}
+		if (c->flows[i].flow_id == flow_id) {
+			c->flows[i].last_tsc = tsc;
 			return ++c->flows[i].packets;
+		}
 	}
 	return 0; /* table full: no more path changes */
 }
@@ -145,6 +153,8 @@ handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg)
 		c->pkts++;
 		c->bytes += m->pkt_len;
 		sdnfv_nf_next(m);
+		if (c->flow_log != NULL && c->action != A_REDIRECT && c->action != A_SKIP)
+			flow_bump(c, sdnfv_meta_get(m)->flow_id, rte_rdtsc());
 		switch (c->action) {
 		case A_COUNT:
 			break;
@@ -200,7 +210,7 @@ handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg)
 			break;
 		case A_REDIRECT:
 		case A_SKIP:
-			if (flow_bump(c, sdnfv_meta_get(m)->flow_id) == c->arg) {
+			if (flow_bump(c, sdnfv_meta_get(m)->flow_id, rte_rdtsc()) == c->arg) {
 				int ret = c->action == A_SKIP
 						  ? sdnfv_nf_path_change(nf, m, SDNFV_PATH_SKIP, 0)
 						  : sdnfv_nf_path_change(nf, m, SDNFV_PATH_REDIRECT,
@@ -260,6 +270,19 @@ teardown(struct sdnfv_nf *nf, void *arg)
 		 " changed, %" PRIu64 " dropped, %" PRIu64 " path requests",
 		 c->name, c->service, c->pkts, c->bytes, c->changed, c->dropped, c->requests);
 	printf("%s\n", line);
+	if (c->flow_log != NULL) {
+		unsigned int i;
+
+		/* One line per flow: id, packets, first and last TSC (shared by every process of
+		 * the host, so logs of several NFs can be ordered against each other). */
+		for (i = 0; i < FLOW_SLOTS; i++)
+			if (c->flows[i].packets > 0)
+				fprintf(c->flow_log, "%u %u %" PRIu64 " %" PRIu64 "\n",
+					c->flows[i].flow_id, c->flows[i].packets,
+					c->flows[i].first_tsc, c->flows[i].last_tsc);
+		fclose(c->flow_log);
+		c->flow_log = NULL;
+	}
 	if (c->report)
 		sdnfv_nf_report(nf, line, strlen(line));
 	fflush(stdout);
@@ -283,6 +306,7 @@ main(int argc, char **argv)
 		{ "group", required_argument, NULL, 'g' },
 		{ "sleep", no_argument, NULL, 'z' },
 		{ "report", no_argument, NULL, 'r' },
+		{ "flow-log", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -295,6 +319,7 @@ main(int argc, char **argv)
 	const char *service = NULL, *action = "count", *name = NULL;
 	unsigned int n = 0, i;
 	bool report = false;
+	const char *flow_log = NULL;
 	int opt, ret, argc2 = argc;
 	char **argv2 = argv;
 
@@ -309,8 +334,11 @@ main(int argc, char **argv)
 	} else {
 		argc2 = 1;
 	}
-	while ((opt = getopt_long(argc2, argv2, "s:a:n:g:zrh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc2, argv2, "s:a:n:g:zrf:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'f':
+			flow_log = optarg;
+			break;
 		case 's':
 			service = optarg;
 			break;
@@ -374,7 +402,15 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++) {
 		ctx[i].report = report;
-		if (ctx[i].action == A_REDIRECT || ctx[i].action == A_SKIP) {
+		if (flow_log != NULL && i == 0) {
+			ctx[i].flow_log = fopen(flow_log, "w");
+			if (ctx[i].flow_log == NULL) {
+				fprintf(stderr, "%s: cannot write %s\n", argv[0], flow_log);
+				return 1;
+			}
+		}
+		if (ctx[i].action == A_REDIRECT || ctx[i].action == A_SKIP ||
+		    ctx[i].flow_log != NULL) {
 			ctx[i].flows = calloc(FLOW_SLOTS, sizeof(*ctx[i].flows));
 			if (ctx[i].flows == NULL)
 				return 1;

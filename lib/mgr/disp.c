@@ -189,7 +189,12 @@ sdnfv_mgr__local_out(void *arg, struct sdnfv_nf *nf, struct rte_mbuf **pkts, uns
 static inline void
 wake(struct sdnfv_mgr *mgr, struct mgr_disp_nf *d, uint16_t id)
 {
-	if (unlikely(__atomic_load_n(&d->slot->sleeping, __ATOMIC_SEQ_CST))) {
+	if (!__atomic_load_n(&d->slot->sleep_mode, __ATOMIC_RELAXED))
+		return;
+	/* Pairs with the NF's store of `sleeping` before its last look at the ring: our ring
+	 * store must be visible before we read `sleeping`, or both could miss each other. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(__atomic_load_n(&d->slot->sleeping, __ATOMIC_RELAXED))) {
 		uint64_t one = 1;
 
 		__atomic_store_n(&d->slot->wake_tsc, rte_get_tsc_cycles(), __ATOMIC_RELEASE);
@@ -532,9 +537,15 @@ host_empty(struct sdnfv_mgr *mgr)
 
 		if (st == SDNFV_NF_DEAD)
 			continue;
-		if (sdnfv_ring_count(s->rx) > 0 || sdnfv_ring_count(s->tx) > 0 ||
-		    __atomic_load_n(&s->in_n, __ATOMIC_ACQUIRE) > 0 ||
-		    __atomic_load_n(&s->out_n, __ATOMIC_ACQUIRE) > 0)
+		/* ring_done first, then the tail: packets the NF took after the first load make
+		 * the two differ; packets it takes after the second are still counted in the ring
+		 * below. */
+		uint32_t done = (uint32_t)__atomic_load_n(&s->ring_done, __ATOMIC_ACQUIRE);
+		uint32_t tail = __atomic_load_n(&s->rx->cons.idx, __ATOMIC_ACQUIRE);
+
+		if (tail != done || sdnfv_ring_count(s->rx) > 0 || sdnfv_ring_count(s->tx) > 0 ||
+		    __atomic_load_n(&s->held_now, __ATOMIC_ACQUIRE) > 0 ||
+		    mgr->disp[mgr->poll_list[i]].n_pend > 0)
 			return false;
 	}
 	return true;

@@ -471,7 +471,11 @@ nf_died(struct sdnfv_mgr *mgr, uint16_t id)
 		mgr->pidfd[id] = -1;
 		return;
 	}
-	SDNFV_LOG(mgr, WARNING, "NF %s (id %u, pid %d) died; its flows move", s->name, id, s->pid);
+	/* The time is CLOCK_MONOTONIC, so a test can compare it with when it killed the NF. */
+	SDNFV_LOG(mgr, WARNING,
+		  "NF %s (id %u, pid %d) died; noticed at %" PRIu64 ".%06" PRIu64
+		  "; its flows move",
+		  s->name, id, s->pid, t / UINT64_C(1000000000), t % UINT64_C(1000000000) / 1000);
 	if (s->state == SDNFV_NF_RUNNING)
 		instance_set(mgr, s, false);
 	__atomic_store_n(&s->state, SDNFV_NF_DEAD, __ATOMIC_RELEASE);
@@ -533,11 +537,12 @@ control_main(void *arg)
 			ids[n++] = (uint16_t)id;
 		}
 		pthread_mutex_unlock(&mgr->lock);
-		/* A pidfd turns readable when its process exits. */
+		/* A pidfd turns readable when its process exits. The loop also serves NF messages
+		 * (path changes), so it wakes at least every millisecond. */
 		if (n > 0)
-			poll(pfd, n, (int)mgr->p.liveness_ms);
+			poll(pfd, n, (int)RTE_MIN(mgr->p.liveness_ms, 1u));
 		else
-			rte_delay_us_sleep(mgr->p.liveness_ms * 1000u);
+			rte_delay_us_sleep(1000);
 
 		pthread_mutex_lock(&mgr->lock);
 		for (i = 0; i < n; i++) {
@@ -1018,10 +1023,14 @@ sdnfv_mgr_dump(struct sdnfv_mgr *mgr, FILE *f)
 			continue;
 		fprintf(f,
 			"  nf %u %-16s service %-12s %s rx %" PRIu64 " tx %" PRIu64
-			" dropped %" PRIu64 " entry_drops %" PRIu64 "\n",
+			" dropped %" PRIu64 " entry_drops %" PRIu64 " local_calls %" PRIu64
+			" wakeups %" PRIu64 " wake_us_avg %.1f wake_us_max %.1f\n",
 			id, s->name, sdnfv_service_name(mgr->host->services, s->service),
 			mgr->disp[id].local ? "local" : "process", s->rx_pkts, s->tx_pkts,
-			s->dropped, mgr->disp[id].entry_drops);
+			s->dropped, mgr->disp[id].entry_drops, s->local_calls, s->wakeups,
+			s->wakeups ? (double)s->wake_cycles / s->wakeups * 1e6 / mgr->host->tsc_hz
+				   : 0.0,
+			(double)s->wake_cycles_max * 1e6 / mgr->host->tsc_hz);
 	}
 }
 

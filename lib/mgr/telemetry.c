@@ -298,10 +298,11 @@ tel_flows(const char *cmd, const char *params, struct rte_tel_data *d)
 			copy[n++] = mgr->samples[i];
 	mgr_put(mgr);
 	qsort(copy, n, sizeof(*copy), cmp_sample);
-	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
+	/* DPDK 22.11 nests dicts in dicts, not in arrays: entries are keyed by rank. */
+	rte_tel_data_start_dict(d);
 	for (i = 0; i < n && i < 10; i++) {
 		struct rte_tel_data *fd = rte_tel_data_alloc();
-		char src[80], dst[80];
+		char src[80], dst[80], key[16];
 
 		if (fd == NULL)
 			break;
@@ -316,7 +317,8 @@ tel_flows(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_int(fd, "in_port", copy[i].key.in_port);
 		rte_tel_data_add_dict_u64(fd, "packets_est", copy[i].packets);
 		rte_tel_data_add_dict_u64(fd, "bytes_est", copy[i].bytes);
-		rte_tel_data_add_array_container(d, fd, 0);
+		snprintf(key, sizeof(key), "%u", i);
+		rte_tel_data_add_dict_container(d, key, fd, 0);
 	}
 	free(copy);
 	return 0;
@@ -326,19 +328,28 @@ static int
 tel_paths(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static const char *const ops[] = { "?", "skip", "redirect", "restore" };
-	struct sdnfv_mgr *mgr = mgr_get();
-	uint64_t i, first;
+	struct sdnfv_mgr *mgr;
+	uint64_t i, first, want = 20;
 
 	(void)cmd;
-	(void)params;
+	/* The last N changes (default 20, at most 48: replies are limited to 16 KiB). */
+	if (params != NULL && *params != '\0') {
+		char *end;
+
+		errno = 0;
+		want = strtoull(params, &end, 10);
+		if (errno != 0 || *end != '\0' || want == 0 || want > 48)
+			return -EINVAL;
+	}
+	mgr = mgr_get();
 	if (mgr == NULL)
 		return -ENODEV;
-	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
-	first = mgr->n_path_log > MGR_PATH_LOG ? mgr->n_path_log - MGR_PATH_LOG : 0;
-	for (i = first; i < mgr->n_path_log && i < first + 64; i++) {
+	rte_tel_data_start_dict(d); /* keyed by sequence number */
+	first = mgr->n_path_log > want ? mgr->n_path_log - want : 0;
+	for (i = first; i < mgr->n_path_log; i++) {
 		const struct mgr_path_event *e = &mgr->path_log[i % MGR_PATH_LOG];
 		struct rte_tel_data *ed = rte_tel_data_alloc();
-		char src[80], dst[80];
+		char src[80], dst[80], key[24];
 		const char *svc = sdnfv_service_name(mgr->host->services, e->service);
 
 		if (ed == NULL)
@@ -358,7 +369,8 @@ tel_paths(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_int(ed, "to_chain", e->to_chain);
 		rte_tel_data_add_dict_string(ed, "result",
 					     e->result == 0 ? "applied" : strerror(-e->result));
-		rte_tel_data_add_array_container(d, ed, 0);
+		snprintf(key, sizeof(key), "%" PRIu64, i);
+		rte_tel_data_add_dict_container(d, key, ed, 0);
 	}
 	mgr_put(mgr);
 	return 0;
@@ -374,11 +386,12 @@ tel_chains(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)params;
 	if (mgr == NULL)
 		return -ENODEV;
-	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
-	for (c = 0; c < mgr->host->n_chains && c < 128; c++) {
+	rte_tel_data_start_dict(d); /* keyed by chain id */
+	for (c = 0; c < mgr->host->n_chains && c < 64; c++) {
 		const struct sdnfv_host_chain *ch = &mgr->host->chains[c];
 		struct rte_tel_data *cd = rte_tel_data_alloc();
 		struct rte_tel_data *hops = rte_tel_data_alloc();
+		char key[16];
 		unsigned int j;
 
 		if (cd == NULL || hops == NULL) {
@@ -401,7 +414,8 @@ tel_chains(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_string(
 				cd, "out",
 				ch->out_kind == SDNFV_CHAIN_OUT_DROP ? "drop" : "in_port");
-		rte_tel_data_add_array_container(d, cd, 0);
+		snprintf(key, sizeof(key), "%u", c);
+		rte_tel_data_add_dict_container(d, key, cd, 0);
 	}
 	mgr_put(mgr);
 	return 0;

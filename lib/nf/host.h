@@ -106,6 +106,11 @@ struct sdnfv_host_nf {
 	uint32_t sleeping
 		__rte_aligned(RTE_CACHE_LINE_SIZE); /* atomic: the NF sleeps on its eventfd */
 	uint32_t max_held;
+	uint32_t sleep_mode; /* the NF may sleep: the manager must fence before reading sleeping */
+	/* Packets taken from the rx ring whose handling finished (returned, held or passed on in
+	 * a group): rx->cons.idx - ring_done are in the NF's hands right now. */
+	uint64_t ring_done;
+	uint64_t held_now; /* packets held now */
 	uint64_t rx_pkts, tx_pkts, dropped, hold_refused, bursts, local_calls;
 	uint64_t path_requests, reports, wakeups, wake_cycles, wake_cycles_max;
 	uint64_t held_n; /* held[] slots in use (pointers may be NULL where released) */

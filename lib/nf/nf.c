@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The NF SDK: attach to a host manager, run handlers over bursts, return verdicts. */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -275,6 +276,7 @@ sdnfv_nf_attach(const struct sdnfv_nf_params *params, struct sdnfv_nf **out)
 	struct sdnfv_mp_reply reply;
 	struct sdnfv_nf *nf;
 	struct sdnfv_host *h;
+	uint64_t t0;
 	int ret, fd = -1;
 
 	if (out == NULL)
@@ -301,7 +303,9 @@ sdnfv_nf_attach(const struct sdnfv_nf_params *params, struct sdnfv_nf **out)
 	req.socket = rte_socket_id();
 	req.max_held = nf->p.max_held;
 	req.group = (uint32_t)getpid();
+	t0 = now_ns();
 	ret = mp_request(SDNFV_MP_REGISTER, &req, sizeof(req), &reply, &fd);
+	t0 = now_ns() - t0;
 	if (ret < 0) {
 		SDNFV_LOG(nf, ERR, "NF %s (service %s): the manager refused it: %s", req.name,
 			  req.service, strerror(-ret));
@@ -312,6 +316,8 @@ sdnfv_nf_attach(const struct sdnfv_nf_params *params, struct sdnfv_nf **out)
 	nf->service = reply.service;
 	nf->slot = h->nfs[reply.id];
 	nf->efd = fd;
+	__atomic_store_n(&nf->slot->sleep_mode, nf->p.mode == SDNFV_NF_MODE_SLEEP,
+			 __ATOMIC_RELEASE);
 	snprintf(nf->name, sizeof(nf->name), "%s", nf->p.name);
 	nf->p.name = nf->name;
 	nf->p.service = h->services ? sdnfv_service_name(h->services, nf->service) : NULL;
@@ -396,6 +402,7 @@ held_put(struct sdnfv_nf *nf, struct rte_mbuf *m)
 	if (i == s->held_n)
 		__atomic_store_n(&s->held_n, i + 1, __ATOMIC_RELEASE);
 	nf->held_count++;
+	__atomic_store_n(&s->held_now, nf->held_count, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -424,6 +431,7 @@ sdnfv_nf_release(struct sdnfv_nf *nf, struct rte_mbuf *m)
 	nf->released[nf->n_released++] = m;
 	__atomic_store_n(&s->held[i], NULL, __ATOMIC_RELEASE);
 	nf->held_count--;
+	__atomic_store_n(&s->held_now, nf->held_count, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -757,6 +765,7 @@ finish_stop(struct sdnfv_nf *nf)
 		SDNFV_LOG(nf, WARNING, "NF %s: teardown left %" PRIu64 " held packets; dropped",
 			  nf->name, nf->held_count);
 		nf->held_count = 0;
+		__atomic_store_n(&s->held_now, 0, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&s->state, SDNFV_NF_STOPPED, __ATOMIC_RELEASE);
 	nf->finished = true;
@@ -872,6 +881,8 @@ sdnfv_nf_group_run(struct sdnfv_nf *const *nfs, unsigned int n)
 			if (k > 0) {
 				__atomic_store_n(&s->in_n, k, __ATOMIC_RELEASE);
 				sdnfv_nf__burst(nf, s->in, k);
+				/* Only now are the packets out of our hands (see ring_done). */
+				__atomic_store_n(&s->ring_done, s->ring_done + k, __ATOMIC_RELEASE);
 				busy = true;
 			}
 			if (nf->n_released > 0)
