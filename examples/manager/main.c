@@ -206,6 +206,7 @@ main(int argc, char **argv)
 		rc = 1;
 	}
 	sdnfv_mgr_dump(the_mgr, stdout);
+	fflush(stdout);
 	sdnfv_mgr_stats(the_mgr, &st);
 	if (summary != NULL) {
 		FILE *f = fopen(summary, "w");

@@ -310,13 +310,17 @@ sample(struct sdnfv_mgr *mgr, const struct sdnfv_flow_key *key, uint32_t flow_id
 
 /* Classify a burst from a port and send each packet to its chain's first hop. */
 static void
-from_port(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n)
+from_port(struct sdnfv_mgr *mgr, uint16_t port, struct rte_mbuf **pkts, unsigned int n)
 {
 	struct sdnfv_flow_result res[SDNFV_NF_BURST_MAX];
 	struct sdnfv_flow_key keys[SDNFV_NF_BURST_MAX];
 	unsigned int i;
 
 	mgr->rx += n;
+	/* Not every driver records the ingress port (net_ring does not); rules and in_port
+	 * chains need it. */
+	for (i = 0; i < n; i++)
+		pkts[i]->port = port;
 	sdnfv_flow_lookup_mbufs(mgr->disp_reader, pkts, n, SDNFV_FLOW_LOOKUP_LEARN, res, keys,
 				NULL);
 	for (i = 0; i < n; i++) {
@@ -594,7 +598,7 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 					continue;
 				mgr->ports[port].rx += n;
 				last_rx = now;
-				from_port(mgr, pkts, n);
+				from_port(mgr, port, pkts, n);
 				flush(mgr);
 			}
 		}

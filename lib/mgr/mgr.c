@@ -466,7 +466,10 @@ nf_died(struct sdnfv_mgr *mgr, uint16_t id)
 
 	if (s->state == SDNFV_NF_STOPPED) {
 		/* It left gracefully and then exited. */
-		post_cmd(mgr, MGR_CMD_NF_REMOVE, id);
+		if (!mgr->remove_posted[id]) {
+			mgr->remove_posted[id] = true;
+			post_cmd(mgr, MGR_CMD_NF_REMOVE, id);
+		}
 		close(mgr->pidfd[id]);
 		mgr->pidfd[id] = -1;
 		return;
@@ -736,16 +739,17 @@ sdnfv_mgr_create(const struct sdnfv_mgr_params *params, struct sdnfv_mgr **out)
 		SDNFV_LOG(mgr, ERR, "a manager must be the DPDK primary process");
 		return -EINVAL;
 	}
-	if (the_mgr != NULL) {
-		SDNFV_LOG(mgr, ERR, "this process runs a manager already");
-		return -EEXIST;
-	}
 	mgr = calloc(1, sizeof(*mgr));
 	if (mgr == NULL)
 		return -ENOMEM;
 	ret = read_mgr_params(params, &mgr->p);
 	if (ret < 0)
 		goto fail_early;
+	if (the_mgr != NULL) {
+		SDNFV_LOG(mgr, ERR, "this process runs a manager already");
+		ret = -EEXIST;
+		goto fail_early;
+	}
 	pthread_mutex_init(&mgr->lock, NULL);
 	mgr->miss_chain = -1;
 	mgr->ports = calloc(RTE_MAX_ETHPORTS, sizeof(*mgr->ports));
@@ -1069,6 +1073,19 @@ sdnfv_mgr_free(struct sdnfv_mgr *mgr)
 			}
 			rte_delay_us_sleep(1000);
 		}
+		/* Let stopped NF processes exit before memory is freed: freeing hugepage memory
+		 * syncs every secondary, and one that is exiting cannot answer. */
+		deadline = now_ns() + 1000000000ull;
+		pthread_mutex_lock(&mgr->lock);
+		for (id = 0; id < mgr->host->max_nfs; id++) {
+			struct pollfd pfd = { .fd = mgr->pidfd[id], .events = POLLIN };
+			uint64_t now = now_ns();
+
+			if (pfd.fd < 0 || now >= deadline)
+				continue;
+			poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1);
+		}
+		pthread_mutex_unlock(&mgr->lock);
 	}
 	if (mgr->ctl_started) {
 		__atomic_store_n(&mgr->ctl_stop, 1, __ATOMIC_RELEASE);
