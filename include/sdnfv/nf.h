@@ -23,7 +23,7 @@
  * **Handlers** (struct sdnfv_nf_ops) run in the NF's thread: `setup` once, `handle` per burst,
  * `idle` when no packet came for a while (and at least every sdnfv_nf_params::idle_us), `message`
  * for each message from the manager, `teardown` once. The burst handler must set a verdict on
- * every packet (a packet left at #SDNFV_ACT_NONE goes to the next hop) and must not free or keep
+ * every packet (a packet left without one goes to the next hop) and must not free or keep
  * a packet except by the hold verdict: the SDK returns dropped packets to the manager, which
  * frees them, so the pool's accounting stays exact even when an NF dies.
  *
@@ -205,14 +205,20 @@ SDNFV_API int sdnfv_nf_service_id(const struct sdnfv_nf *nf, const char *name);
 /* Verdicts                                                                                   */
 
 /**
- * Verdict: the next hop of the packet's service chain.
+ * Verdict: the next hop of the packet's service chain. Every packet reaches an NF with no verdict
+ * (#SDNFV_ACT_NONE), which also means the next hop, so this call writes nothing unless an earlier
+ * verdict of this handler is to be undone: the packet's metadata line then stays shared between
+ * the NF's core and the manager's, instead of moving between them for every packet.
  *
  * @param m  the packet.
  */
 static inline void
 sdnfv_nf_next(struct rte_mbuf *m)
 {
-	sdnfv_meta_set_action(m, SDNFV_ACT_NEXT, 0);
+	struct sdnfv_meta *meta = sdnfv_meta_get(m);
+
+	if (meta->action != SDNFV_ACT_NONE)
+		meta->action = SDNFV_ACT_NONE;
 }
 
 /**
@@ -265,11 +271,11 @@ sdnfv_nf_hold(struct rte_mbuf *m)
 
 /**
  * Give back a held packet with its new verdict (set it first with the verdict calls; hold again
- * is refused). It leaves with the NF's next burst, or at once when the NF is idle.
+ * is refused; sdnfv_nf_next() is the next hop). It leaves with the NF's next burst, or at once when the NF is idle.
  *
  * @param nf  the NF holding it.
  * @param m   the packet.
- * @return 0; -ENOENT when @p nf does not hold @p m; -EINVAL when its verdict is hold or none.
+ * @return 0; -ENOENT when @p nf does not hold @p m; -EINVAL when its verdict is still hold.
  */
 SDNFV_API int sdnfv_nf_release(struct sdnfv_nf *nf, struct rte_mbuf *m);
 

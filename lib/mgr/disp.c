@@ -113,18 +113,17 @@ static inline void
 to_nf(struct sdnfv_mgr *mgr, uint16_t id, struct rte_mbuf *m, bool entry)
 {
 	struct mgr_disp_nf *d;
-	uint32_t st;
 
 	if (unlikely(id >= mgr->host->max_nfs)) {
 		drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
 		return;
 	}
 	d = &mgr->disp[id];
-	st = d->slot ? __atomic_load_n(&d->slot->state, __ATOMIC_RELAXED) : SDNFV_NF_FREE;
-	if (unlikely(st != SDNFV_NF_RUNNING && st != SDNFV_NF_DRAINING)) {
+	if (unlikely(d->slot == NULL)) {
 		drop(mgr, m, SDNFV_MGR_DROP_NF_GONE);
 		return;
 	}
+	/* The NF's state is checked once per burst, in flush(). */
 	if (entry && d->local == NULL) {
 		if (unlikely(d->n_entry == RTE_DIM(d->entry))) {
 			d->entry_drops++;
@@ -204,6 +203,16 @@ wake(struct sdnfv_mgr *mgr, struct mgr_disp_nf *d, uint16_t id)
 }
 
 static void
+free_count(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n, unsigned int reason)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pkts[i] != NULL)
+			drop(mgr, pkts[i], reason);
+}
+
+static void
 set_congested(struct sdnfv_mgr *mgr, struct mgr_disp_nf *d)
 {
 	bool c = d->n_pend + SDNFV_NF_BURST_MAX > MGR_PEND_MAX;
@@ -228,6 +237,7 @@ flush(struct sdnfv_mgr *mgr)
 	while (i < ds.n_touched) {
 		uint16_t id = ds.touched[i++];
 		struct mgr_disp_nf *d = &mgr->disp[id];
+		uint32_t st;
 
 		if (d->local != NULL) {
 			struct rte_mbuf *batch[SDNFV_NF_BURST_MAX];
@@ -242,6 +252,17 @@ flush(struct sdnfv_mgr *mgr)
 				mgr->to_nf += k;
 				sdnfv_nf__burst(d->local, batch, k);
 			}
+			ds.is_touched[id] = false;
+			continue;
+		}
+		st = __atomic_load_n(&d->slot->state, __ATOMIC_ACQUIRE);
+		if (unlikely(st != SDNFV_NF_RUNNING && st != SDNFV_NF_DRAINING)) {
+			/* It left at this instant (a reap follows): what was routed to it is
+			 * counted, never stranded. */
+			free_count(mgr, d->pend, d->n_pend, SDNFV_MGR_DROP_NF_GONE);
+			free_count(mgr, d->entry, d->n_entry, SDNFV_MGR_DROP_NF_GONE);
+			d->n_pend = d->n_entry = 0;
+			set_congested(mgr, d);
 			ds.is_touched[id] = false;
 			continue;
 		}
@@ -388,16 +409,6 @@ unpoll(struct sdnfv_mgr *mgr, uint16_t id)
 			}
 		ds.is_touched[id] = false;
 	}
-}
-
-static void
-free_count(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n, unsigned int reason)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (pkts[i] != NULL)
-			drop(mgr, pkts[i], reason);
 }
 
 /* Everything a dead (or forgotten) NF had goes back to the pool; what it already handled (its tx

@@ -203,8 +203,9 @@ enum sdnfv_dest {
 
 /*
  * Walk the packet's chain from hop `pos` to the first hop with a live instance (a service with
- * none is bypassed or drops the packet, as its fallback says), or to the chain's exit. Sets
- * meta->chain_pos to the hop. *arg receives the NF id, the port, or the drop reason.
+ * none is bypassed or drops the packet, as its fallback says), or to the chain's exit. For an
+ * NF, sets meta->chain_pos to the hop and clears the verdict. *arg receives the NF id, the port,
+ * or the drop reason.
  */
 static inline enum sdnfv_dest
 sdnfv_host_route(const struct sdnfv_host *h, const struct rte_mbuf *m, struct sdnfv_meta *meta,
@@ -222,7 +223,12 @@ sdnfv_host_route(const struct sdnfv_host *h, const struct rte_mbuf *m, struct sd
 		uint16_t inst = sdnfv_service_select(h->services, svc, meta->flow_id);
 
 		if (likely(inst != SDNFV_SERVICE_NONE)) {
-			meta->chain_pos = (uint8_t)pos;
+			/* Stores only when needed: an NF's core reads this line next, and a line
+			 * nobody wrote stays shared instead of moving. */
+			if (meta->chain_pos != pos)
+				meta->chain_pos = (uint8_t)pos;
+			if (meta->action != SDNFV_ACT_NONE)
+				meta->action = SDNFV_ACT_NONE; /* NFs get packets with no verdict */
 			*arg = inst;
 			return SDNFV_DEST_NF;
 		}
@@ -231,7 +237,6 @@ sdnfv_host_route(const struct sdnfv_host *h, const struct rte_mbuf *m, struct sd
 			return SDNFV_DEST_DROP;
 		}
 	}
-	meta->chain_pos = (uint8_t)pos;
 	switch (c->out_kind) {
 	case SDNFV_CHAIN_OUT_PORT:
 		*arg = c->out_port;
@@ -270,6 +275,7 @@ sdnfv_host_resolve(const struct sdnfv_host *h, const struct rte_mbuf *m, struct 
 			return sdnfv_host_route(h, m, meta, meta->chain_pos + 1u, arg);
 		}
 		/* A detour: chain_pos stays, so the service's next verdict resumes after us. */
+		meta->action = SDNFV_ACT_NONE;
 		*arg = inst;
 		return SDNFV_DEST_NF;
 	case SDNFV_ACT_PORT:
