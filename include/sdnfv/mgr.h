@@ -125,8 +125,9 @@ struct sdnfv_mgr_params {
 SDNFV_API int sdnfv_mgr_create(const struct sdnfv_mgr_params *params, struct sdnfv_mgr **out);
 
 /**
- * Stop everything and free the manager: NFs are asked to stop (and waited for, up to a second
- * each), their rings and the host's memory are freed, the pool too.
+ * Stop everything and free the manager: NFs are asked to stop (and waited for, up to three
+ * seconds in all), their rings and the host's memory are freed, the pool too. The ports it took
+ * are stopped and closed (a closed DPDK port is released: a later manager needs a new port).
  *
  * @param mgr  the manager, or NULL.
  */
@@ -224,7 +225,6 @@ struct sdnfv_mgr_stats {
 	uint64_t reports;                    /**< state reports received */
 	uint64_t pool_in_use;                /**< mbufs of the pool in use now */
 	uint64_t register_us_max;            /**< slowest registration handled, µs */
-	uint64_t death_detect_us_max;        /**< slowest death detection (exit → noticed), µs */
 };
 
 /**

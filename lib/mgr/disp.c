@@ -488,11 +488,6 @@ commands(struct sdnfv_mgr *mgr)
 		case MGR_CMD_NF_REAP:
 			unpoll(mgr, id);
 			reclaim(mgr, id, true);
-			if (mgr->died_at_ns[id] != 0) {
-				uint64_t us = (now_ns() - mgr->died_at_ns[id]) / 1000;
-
-				(void)us;
-			}
 			__atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
 			break;
 		case MGR_CMD_NF_REMOVE:

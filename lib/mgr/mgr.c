@@ -484,7 +484,6 @@ nf_died(struct sdnfv_mgr *mgr, uint16_t id)
 	__atomic_store_n(&s->state, SDNFV_NF_DEAD, __ATOMIC_RELEASE);
 	wait_dispatcher(mgr);
 	mgr->nfs_died++;
-	mgr->died_at_ns[id] = t;
 	post_cmd(mgr, MGR_CMD_NF_REAP, id);
 	close(mgr->pidfd[id]);
 	mgr->pidfd[id] = -1;
@@ -758,12 +757,11 @@ sdnfv_mgr_create(const struct sdnfv_mgr_params *params, struct sdnfv_mgr **out)
 	mgr->pidfd = calloc(mgr->p.max_nfs, sizeof(int));
 	mgr->efd = calloc(mgr->p.max_nfs, sizeof(int));
 	mgr->remove_posted = calloc(mgr->p.max_nfs, sizeof(bool));
-	mgr->died_at_ns = calloc(mgr->p.max_nfs, sizeof(uint64_t));
 	mgr->locals = calloc(mgr->p.max_nfs, sizeof(*mgr->locals));
 	mgr->chain_info = calloc(mgr->p.max_chains, sizeof(*mgr->chain_info));
 	if (mgr->ports == NULL || mgr->disp == NULL || mgr->poll_list == NULL ||
 	    mgr->pidfd == NULL || mgr->efd == NULL || mgr->remove_posted == NULL ||
-	    mgr->died_at_ns == NULL || mgr->locals == NULL || mgr->chain_info == NULL) {
+	    mgr->locals == NULL || mgr->chain_info == NULL) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -990,7 +988,6 @@ sdnfv_mgr_stats(struct sdnfv_mgr *mgr, struct sdnfv_mgr_stats *out)
 	out->path_refused = mgr->path_refused;
 	out->reports = mgr->reports;
 	out->register_us_max = mgr->register_us_max;
-	out->death_detect_us_max = mgr->death_detect_us_max;
 	n = mgr->pool ? sdnfv_pool_sockets(mgr->pool, sockets, RTE_DIM(sockets)) : 0;
 	for (i = 0; i < n && i < (int)RTE_DIM(sockets); i++) {
 		int u = sdnfv_pool_in_use(mgr->pool, sockets[i]);
@@ -1137,7 +1134,6 @@ sdnfv_mgr_free(struct sdnfv_mgr *mgr)
 	free(mgr->pidfd);
 	free(mgr->efd);
 	free(mgr->remove_posted);
-	free(mgr->died_at_ns);
 	free(mgr->locals);
 	free(mgr->chain_info);
 	pthread_mutex_destroy(&mgr->lock);

@@ -127,7 +127,6 @@ struct sdnfv_mgr {
 	struct rte_ring *local_up;   /* messages from local NFs: dispatcher → control */
 	struct sdnfv_nf **locals;    /* NFs the dispatcher runs itself */
 	unsigned int n_locals;
-	uint64_t *died_at_ns;
 	unsigned int n_live;
 	unsigned int n_running;
 
@@ -139,7 +138,7 @@ struct sdnfv_mgr {
 	uint64_t rx, tx, to_nf, from_nf;
 	uint64_t drops[SDNFV_MGR_DROP__MAX];
 	uint64_t nfs_admitted, nfs_died, path_applied, path_refused, reports;
-	uint64_t register_us_max, death_detect_us_max;
+	uint64_t register_us_max;
 
 	/* telemetry */
 	struct mgr_flow_sample samples[MGR_SAMPLES]; /* written by the dispatcher */

@@ -91,7 +91,6 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "reports", st.reports);
 	rte_tel_data_add_dict_u64(d, "pool_in_use", st.pool_in_use);
 	rte_tel_data_add_dict_u64(d, "register_us_max", st.register_us_max);
-	rte_tel_data_add_dict_u64(d, "death_detect_us_max", st.death_detect_us_max);
 	drops = rte_tel_data_alloc();
 	if (drops != NULL) {
 		rte_tel_data_start_dict(drops);

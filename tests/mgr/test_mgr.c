@@ -214,7 +214,16 @@ free_all(struct rte_mbuf **pkts, unsigned int n)
 /* ---------------------------------------------------------------------------------------- */
 /* Local NFs                                                                                  */
 
-enum nf_mode { NF_PASS, NF_DROP_ODD, NF_TO_PORT0, NF_DETOUR, NF_HOLD, NF_REDIRECT, NF_SKIP };
+enum nf_mode {
+	NF_PASS,
+	NF_DROP_ODD,
+	NF_TO_PORT0,
+	NF_DETOUR,
+	NF_HOLD,
+	NF_REDIRECT,
+	NF_SKIP,
+	NF_RESTORE
+};
 
 struct nf_ctx {
 	enum nf_mode mode;
@@ -259,6 +268,15 @@ nf_handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg
 		case NF_HOLD:
 			sdnfv_nf_hold(pkts[i]);
 			c->held[c->n_held++] = pkts[i];
+			break;
+		case NF_RESTORE:
+			/* Redirect on the flow's first packet, undo it on the second. */
+			sdnfv_nf_next(pkts[i]);
+			if (c->seen <= 2)
+				c->requests |= sdnfv_nf_path_change(
+					nf, pkts[i],
+					c->seen == 1 ? SDNFV_PATH_REDIRECT : SDNFV_PATH_RESTORE,
+					c->arg);
 			break;
 		case NF_REDIRECT:
 		case NF_SKIP:
@@ -647,5 +665,35 @@ Test(mgr, bad_calls_get_clear_errors)
 	cr_expect_eq(sdnfv_mgr_create(NULL, &second), -EINVAL);
 	cr_expect_str_eq(sdnfv_mgr_drop_name(SDNFV_MGR_DROP_ENTRY_FULL), "entry_full");
 	cr_expect_str_eq(sdnfv_mgr_drop_name(1000), "unknown");
+	rig_free(&r);
+}
+
+Test(mgr, a_restore_puts_a_redirected_flow_back_on_its_default_path)
+{
+	struct rig r;
+	struct nf_ctx ids = { .mode = NF_RESTORE, .arg = 2 }, next = { .mode = NF_PASS },
+		      scrub = { .mode = NF_PASS };
+	struct rte_mbuf *out[8];
+
+	rig_start(&r, SMART);
+	cr_assert_geq(add_nf(&r, "ids", &ids), 0);
+	cr_assert_geq(add_nf(&r, "next", &next), 0);
+	cr_assert_geq(add_nf(&r, "scrubber", &scrub), 0);
+	rig_run(&r);
+	inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 80, 0));
+	cr_assert_eq(collect(&r, 1, out, 1), 1);
+	free_all(out, 1);
+	wait_paths(&r, 1, 0);
+	inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 80, 1)); /* redirected; restores */
+	cr_assert_eq(collect(&r, 1, out, 1), 1);
+	free_all(out, 1);
+	cr_expect_eq(scrub.seen, 1);
+	wait_paths(&r, 2, 0);
+	inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 80, 2));
+	cr_assert_eq(collect(&r, 1, out, 1), 1);
+	free_all(out, 1);
+	cr_expect_eq(ids.requests, 0);
+	cr_expect_eq(scrub.seen, 1, "a restored flow went to the scrubber again");
+	cr_expect_eq(next.seen, 2, "a restored flow must take its default path");
 	rig_free(&r);
 }
