@@ -205,8 +205,11 @@ handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg)
 			}
 			break;
 		case A_HOLD:
-			sdnfv_nf_hold(m);
-			c->held[c->n_held++] = m;
+			/* Hold what fits; the rest passes (until the next idle call releases). */
+			if (c->n_held < RTE_DIM(c->held)) {
+				sdnfv_nf_hold(m);
+				c->held[c->n_held++] = m;
+			}
 			break;
 		case A_REDIRECT:
 		case A_SKIP:

@@ -25,12 +25,16 @@
  *
  * **Admission and liveness.** NFs register over DPDK's multi-process channel (sdnfv_nf_init() in
  * nf.h); there is no fixed limit on NFs or services beyond the capacities given at creation. The
- * control thread watches every NF process (a pidfd): an NF that dies is noticed within
- * sdnfv_mgr_params::liveness_ms, taken out of its service (its flows move to another instance,
- * or to the service's fallback: bypass or drop), and its rings and the packets it held are given
- * back to the pool. Packets lost to a death are counted (#SDNFV_MGR_DROP_NF_DIED): at most the
- * NF's rx ring, the burst in its hands and the packets it held — and all of them return to the
- * pool, so nothing leaks (except, in a window of two instructions, one packet).
+ * control thread watches every NF process (a pidfd, which turns readable when the process
+ * exits; the thread looks at least every millisecond): an NF that dies is noticed within a few
+ * milliseconds, taken out of its service (its flows move to another instance, or to the
+ * service's fallback: bypass or drop), and its rings and the packets it held are given back to
+ * the pool. What it had already handled (its tx ring) goes on its way. Packets lost to a death
+ * are counted (#SDNFV_MGR_DROP_NF_DIED) and returned to the pool: those in its rx ring (at most
+ * sdnfv_mgr_params::nf_ring_size), those the dispatcher had kept for it (at most 256 + one
+ * burst), the burst in its hands and the packets it held. Only packets in the NF's hands during a
+ * few instructions (between taking a burst and recording it, between two records of the same
+ * burst) or released by it but not yet returned (at most 64) are lost to the pool as well.
  *
  * **Overload.** The dispatcher never drops a packet that an NF already worked on because the
  * next NF is slow: it keeps such packets and stops taking more from the upstream NF, whose tx
@@ -39,8 +43,16 @@
  * drop is counted by reason.
  *
  * **Telemetry.** DPDK's telemetry socket answers `/sdnfv/nfs`, `/sdnfv/nf,<id>`,
- * `/sdnfv/services`, `/sdnfv/ports`, `/sdnfv/stats`, `/sdnfv/flows` (the busiest flows) and
- * `/sdnfv/paths` (smart-data-plane changes); read them with `dpdk-telemetry.py -f <prefix>`.
+ * `/sdnfv/services`, `/sdnfv/ports`, `/sdnfv/stats`, `/sdnfv/flows` (the busiest flows),
+ * `/sdnfv/chains` and `/sdnfv/paths[,N]` (smart-data-plane changes); read them with
+ * `dpdk-telemetry.py -f <prefix>`. Lists of records come as dicts keyed by rank or id (DPDK 22.11
+ * nests dicts only in dicts).
+ *
+ * **Smart data plane.** A path change an NF asks for (sdnfv_nf_path_change()) is checked against
+ * the alternatives of the hop the packet was at, in the chain that placed the flow; when allowed,
+ * the manager derives a new chain (kept with the others: chains are never removed) and pins the
+ * flow to it with an exact-match rule of priority 65535 (cookie 0x5344504154480000 | NF id).
+ * The rule matches the packet's own direction only: the reverse direction keeps its path.
  *
  * **Threads.** sdnfv_mgr_create() and sdnfv_mgr_free() from the main thread; sdnfv_mgr_run()
  * from one lcore; sdnfv_mgr_stop() from anywhere, signal handlers included; the rest from the
@@ -103,7 +115,9 @@ struct sdnfv_mgr_params {
 	uint32_t max_flows; /**< flow-cache entries; 0: 262144 */
 	uint32_t nf_ring_size;    /**< slots of each NF ring; 0: 1024 */
 	unsigned int burst;       /**< packets per receive burst, 1 to 64; 0: 32 */
-	uint32_t liveness_ms;     /**< how often NF processes are checked; 0: 10 */
+	uint32_t liveness_ms; /**< longest wait between two looks at the NF processes; the control
+			       *   thread looks every millisecond anyway (it also serves NF
+			       *   messages), so only values below 1 would matter; 0: 10 */
 	uint32_t stats_period_ms; /**< print console stats this often; 0: never */
 	uint32_t idle_exit_ms;    /**< stop sdnfv_mgr_run() when no packet arrived for this long
 				  *   and every ring is empty (runs over a pcap end); 0: never */
@@ -145,15 +159,16 @@ SDNFV_API void sdnfv_mgr_free(struct sdnfv_mgr *mgr);
 SDNFV_API int sdnfv_mgr_port_add(struct sdnfv_mgr *mgr, uint16_t port_id);
 
 /**
- * Load a policy file (services, chains, rules, allowed alternatives): all or nothing. A bad file
- * is refused with its line and the reason, logged and in @p err.
+ * Load a policy file (services, chains, rules, allowed alternatives). A bad file is refused with
+ * its line and the reason, logged and in @p err, and nothing of it is applied. One policy per
+ * manager.
  *
  * @param mgr     the manager; before sdnfv_mgr_run().
  * @param path    the file.
  * @param err     if not NULL, receives `path:line:col: reason` on failure.
  * @param errlen  room in @p err.
  * @return the number of rules loaded; -EINVAL for a bad file; -ENOSPC when capacities are too
- *         small; -errno when the file cannot be read.
+ *         small; -EEXIST when a policy is loaded already; -errno when the file cannot be read.
  */
 SDNFV_API int sdnfv_mgr_policy_load(struct sdnfv_mgr *mgr, const char *path, char *err,
 				    size_t errlen);
@@ -205,7 +220,8 @@ SDNFV_API int sdnfv_mgr_nf_stop(struct sdnfv_mgr *mgr, uint16_t id);
  * @param type  the message type (the application's).
  * @param data  the payload; copied.
  * @param len   its length.
- * @return 0; -ENOENT for no such NF; -ENOBUFS when its message queue is full; -ENOMEM.
+ * @return 0; -ENOENT for no such live NF; -EINVAL for an id above the capacity or a NULL
+ *         payload with a length; -ENOBUFS when its message queue is full; -ENOMEM.
  */
 SDNFV_API int sdnfv_mgr_nf_send(struct sdnfv_mgr *mgr, uint16_t id, uint32_t type, const void *data,
 				size_t len);

@@ -96,7 +96,8 @@ struct sdnfv_nf_ops {
 	int (*setup)(struct sdnfv_nf *nf, void *arg);
 	/** Per burst: set a verdict on each of the @p n packets (see the file's description). */
 	void (*handle)(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg);
-	/** When idle, and at least every sdnfv_nf_params::idle_us; may release held packets. */
+	/** On every loop pass that found no packet, and at least every sdnfv_nf_params::idle_us
+	 *  while packets keep coming; may release held packets. */
 	void (*idle)(struct sdnfv_nf *nf, uint64_t now_ns, void *arg);
 	/** For each message from the manager. */
 	void (*message)(struct sdnfv_nf *nf, const struct sdnfv_nf_msg *msg, void *arg);
@@ -134,9 +135,11 @@ struct sdnfv_nf_params {
  * @param params    the NF's parameters; copied.
  * @param[out] out  the NF (free with sdnfv_nf_free()).
  * @return the number of arguments the EAL consumed (as rte_eal_init()); -ETIMEDOUT when no
- *         manager came; -EINVAL for bad parameters; -ENOENT when the manager does not answer;
- *         -ENOSPC or -EEXIST when the manager refused the NF (too many NFs; an lcore id or name
- *         in use); -errno of rte_eal_init().
+ *         manager came; -EINVAL for bad parameters; -ENAMETOOLONG for a name or service too
+ *         long; -ENOENT when the manager does not answer or has no such service; -ENOSPC when
+ *         the host is full; -EEXIST when another live NF process uses this lcore id;
+ *         -ESHUTDOWN when the manager is stopping; -EPROTO for a manager of another layout
+ *         version; -errno of rte_eal_init().
  */
 SDNFV_API int sdnfv_nf_init(int argc, char **argv, const struct sdnfv_nf_params *params,
 			    struct sdnfv_nf **out);
@@ -178,7 +181,8 @@ SDNFV_API int sdnfv_nf_group_run(struct sdnfv_nf *const *nfs, unsigned int n);
 SDNFV_API void sdnfv_nf_stop(struct sdnfv_nf *nf);
 
 /**
- * Unregister an NF and free its handle. Call after sdnfv_nf_run() returned.
+ * Free an NF's handle. Call after sdnfv_nf_run() returned: the NF left the host then (a graceful
+ * stop told the manager; a manager that went away needs nothing).
  *
  * @param nf  the NF, or NULL.
  */

@@ -82,10 +82,11 @@ sdnfv_mgr__policy_apply(struct sdnfv_mgr *mgr, const char *path, char *err, size
 		ret = -EEXIST;
 		goto out;
 	}
-	if (pol->n_services > mgr->host->max_services || pol->n_chains > mgr->host->max_chains) {
+	if (pol->n_services > mgr->host->max_services || pol->n_chains > mgr->host->max_chains ||
+	    pol->n_rules > mgr->p.max_rules) {
 		snprintf(err ? err : (char[1]){ 0 }, err ? errlen : 1,
-			 "%s: %u services and %u chains exceed the manager's capacity", path,
-			 pol->n_services, pol->n_chains);
+			 "%s: %u services, %u chains and %u rules exceed the manager's capacity",
+			 path, pol->n_services, pol->n_chains, pol->n_rules);
 		SDNFV_LOG(mgr, ERR, "%s: too many services or chains for the manager", path);
 		ret = -ENOSPC;
 		goto out;
@@ -152,6 +153,20 @@ sdnfv_mgr__policy_apply(struct sdnfv_mgr *mgr, const char *path, char *err, size
 				 pol->rules[i].line, strerror(-ret));
 			SDNFV_LOG(mgr, ERR, "%s:%u: the flow table refused the rule: %s", path,
 				  pol->rules[i].line, strerror(-ret));
+			/* Nothing of a refused file stays: its rules and chains go again (the
+			 * dispatcher does not run yet; service names stay, unused). */
+			while (i-- > 0) {
+				struct sdnfv_flow_select sel = { .sz = sizeof(sel),
+								 .strict = true };
+
+				sel.match = pol->rules[i].rule.match;
+				sel.priority = pol->rules[i].rule.priority;
+				sdnfv_flow_delete(mgr->flows, &sel);
+			}
+			sdnfv_mgr__chains_free(mgr);
+			memset(mgr->chain_info, 0, mgr->host->n_chains * sizeof(*mgr->chain_info));
+			__atomic_store_n(&mgr->host->n_chains, first_chain, __ATOMIC_RELEASE);
+			mgr->miss_chain = -1;
 			goto out;
 		}
 		added++;

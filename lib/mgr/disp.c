@@ -259,8 +259,11 @@ flush(struct sdnfv_mgr *mgr)
 		if (unlikely(st != SDNFV_NF_RUNNING && st != SDNFV_NF_DRAINING)) {
 			/* It left at this instant (a reap follows): what was routed to it is
 			 * counted, never stranded. */
-			free_count(mgr, d->pend, d->n_pend, SDNFV_MGR_DROP_NF_GONE);
-			free_count(mgr, d->entry, d->n_entry, SDNFV_MGR_DROP_NF_GONE);
+			unsigned int why = st == SDNFV_NF_DEAD ? SDNFV_MGR_DROP_NF_DIED
+							       : SDNFV_MGR_DROP_NF_GONE;
+
+			free_count(mgr, d->pend, d->n_pend, why);
+			free_count(mgr, d->entry, d->n_entry, why);
 			d->n_pend = d->n_entry = 0;
 			set_congested(mgr, d);
 			ds.is_touched[id] = false;
@@ -432,10 +435,19 @@ reclaim(struct sdnfv_mgr *mgr, uint16_t id, bool forward)
 	out_n = __atomic_load_n(&s->out_n, __ATOMIC_ACQUIRE);
 	sent = __atomic_load_n(&s->tx->prod.idx, __ATOMIC_ACQUIRE) - s->tx_mark;
 	while ((n = sdnfv_ring_sc_dequeue_burst(s->tx, (void **)pkts, RTE_DIM(pkts), NULL)) > 0) {
-		if (forward)
-			route_returned(mgr, pkts, n);
-		else
+		uint64_t deadline;
+
+		if (!forward) {
 			free_count(mgr, pkts, n, SDNFV_MGR_DROP_NF_DIED);
+			continue;
+		}
+		/* Handled packets go on, a burst at a time, waiting (a little) for room
+		 * downstream as the main loop does: they must not overflow a pend buffer. */
+		route_returned(mgr, pkts, n);
+		flush(mgr);
+		deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() / 10;
+		while (mgr->n_congested > 0 && rte_get_tsc_cycles() < deadline)
+			flush(mgr);
 	}
 	if (out_n > 0 && out_n <= RTE_DIM(s->out) && sent < out_n)
 		free_count(mgr, &s->out[sent], out_n - sent, SDNFV_MGR_DROP_NF_DIED);

@@ -398,6 +398,7 @@ sdnfv_mgr_nf_stop(struct sdnfv_mgr *mgr, uint16_t id)
 		if (mgr->efd[id] >= 0) {
 			uint64_t one = 1;
 
+			__atomic_store_n(&s->wake_tsc, rte_get_tsc_cycles(), __ATOMIC_RELEASE);
 			(void)!write(mgr->efd[id], &one, sizeof(one));
 		}
 		ret = 0;
@@ -446,6 +447,7 @@ sdnfv_mgr_nf_send(struct sdnfv_mgr *mgr, uint16_t id, uint32_t type, const void 
 	else if (mgr->efd[id] >= 0) {
 		uint64_t one = 1;
 
+		__atomic_store_n(&s->wake_tsc, rte_get_tsc_cycles(), __ATOMIC_RELEASE);
 		(void)!write(mgr->efd[id], &one, sizeof(one));
 	}
 out:

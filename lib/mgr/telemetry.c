@@ -159,7 +159,7 @@ tel_nf(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "tx", s->tx_pkts);
 	rte_tel_data_add_dict_u64(d, "dropped", s->dropped);
 	rte_tel_data_add_dict_u64(d, "entry_drops", dn->entry_drops);
-	rte_tel_data_add_dict_u64(d, "held", s->held_n);
+	rte_tel_data_add_dict_u64(d, "held", s->held_now);
 	rte_tel_data_add_dict_u64(d, "hold_refused", s->hold_refused);
 	rte_tel_data_add_dict_u64(d, "bursts", s->bursts);
 	rte_tel_data_add_dict_u64(d, "local_calls", s->local_calls);

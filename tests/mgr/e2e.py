@@ -145,7 +145,10 @@ class Host:
         self.prefix = prefix
         self.nfs = []
         self.log = open(os.path.join(tmp, "manager.log"), "w+")
-        args = [MANAGER, "-l", "0", "--file-prefix=" + prefix, "--no-pci", EAL_QUIET]
+        # A fixed base address lets secondaries map the primary's memory even in sanitizer
+        # builds, whose shadow memory crowds the address space.
+        args = [MANAGER, "-l", "0", "--file-prefix=" + prefix, "--no-pci", EAL_QUIET,
+                "--base-virtaddr=0x200000000000"]
         args += ["--vdev=" + v for v in vdevs]
         args += ["--", "--policy", policy] + list(extra)
         self.mgr = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
@@ -186,6 +189,21 @@ class Host:
                 return m
             time.sleep(0.02)
         return None
+
+    def wait_nfs(self, n, timeout=30):
+        """Wait until n NFs registered and traffic flows (slow builds start slowly)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if len(re.findall(r"registered as id", self.text())) >= n:
+                try:
+                    st = self.telemetry("/sdnfv/stats")
+                    if st and st["nfs_live"] >= n and st["rx"] > 0:
+                        return True
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        check(False, "%d NFs registered and traffic flows within %d s" % (n, timeout))
+        return False
 
     def wait(self, timeout=60):
         try:
@@ -413,7 +431,8 @@ def scenario_kill(tmp):
         h.nf("--service", "a", "--action", "count")
         victim = h.nf("--service", "b", "--action", "count", "--name", "b1")
         h.nf("--service", "b", "--action", "count", "--name", "b2")
-        time.sleep(1.5)
+        h.wait_nfs(3)
+        time.sleep(0.5)
         t_kill = time.monotonic()
         victim.send_signal(signal.SIGKILL)
         m = h.wait_text(r"died; noticed at (\d+\.\d+)", 5)
@@ -448,9 +467,11 @@ def scenario_join_leave(tmp):
         h.nf("--service", "a", "--action", "count")
         h.nf("--service", "b", "--action", "count", "--name", "x", "--flow-log", logs["x"])
         y = h.nf("--service", "b", "--action", "count", "--name", "y", "--flow-log", logs["y"])
-        time.sleep(1.0)
+        h.wait_nfs(3)
+        time.sleep(0.5)
         h.nf("--service", "b", "--action", "count", "--name", "z", "--flow-log", logs["z"])
-        time.sleep(1.0)
+        h.wait_nfs(4)
+        time.sleep(0.5)
         services = h.telemetry("/sdnfv/services")
         nfs = h.telemetry("/sdnfv/nfs")
         stats = h.telemetry("/sdnfv/stats")
@@ -539,7 +560,8 @@ def scenario_redirect(tmp):
         h.nf("--service", "skipper", "--action", "skip@5")  # skip is not allowed at its hop
         mark = h.nf("--service", "mark", "--action", "count")
         h.nf("--service", "scrubber", "--action", "count")
-        time.sleep(1.5)
+        h.wait_nfs(4)
+        time.sleep(1.0)
         paths = h.telemetry("/sdnfv/paths,48")
         chains = h.telemetry("/sdnfv/chains")
         print(json.dumps({"paths": paths[:4] if paths else paths, "chains": chains}, indent=1))
@@ -597,7 +619,8 @@ def scenario_restart(tmp):
             check(h.wait_ready(), "restart %d: manager ready" % round_)
             h.nf("--service", "a", "--action", "count")
             h.nf("--service", "b", "--action", "count")
-            time.sleep(1.0)
+            h.wait_nfs(2)
+            time.sleep(0.5)
             rc, nf_rcs = h.stop()
             print(h.text())
             check(rc == 0, "restart %d: manager exits 0 on SIGINT" % round_)
