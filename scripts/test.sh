@@ -44,7 +44,7 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=0 \
 logs="$logs asan=build-asan/meson-logs/testlog.json"
 
 if [ "$fuzz_seconds" -gt 0 ] && [ -x scripts/fuzz.sh ]; then
-	for target in pkt flow_text; do
+	for target in pkt flow_text policy; do
 		step "fuzzing $target for $fuzz_seconds s"
 		result=OK
 		scripts/fuzz.sh "$fuzz_seconds" "$target" || result=FAIL
