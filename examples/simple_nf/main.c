@@ -11,6 +11,7 @@
  *   redirect=S@N     after N packets of a flow, ask the manager to send the rest of the flow to
  *                    service S instead of the next hop (smart data plane)
  *   skip@N           after N packets of a flow, ask the manager to skip this NF for the flow
+ *   busy=N           spend N TSC cycles per packet (a slow NF, for overload tests)
  *
  * usage: simple_nf <EAL args> -- --service NAME [--action A] [--name N] [--sleep] [--report]
  *                                 [--flow-log FILE]
@@ -37,7 +38,7 @@
 #define MAX_GROUP  8
 #define FLOW_SLOTS 65536 /* per-flow packet counts for redirect/skip, open addressing */
 
-enum action { A_COUNT, A_TTL, A_DSCP, A_DROP_PROTO, A_HOLD, A_REDIRECT, A_SKIP };
+enum action { A_COUNT, A_TTL, A_DSCP, A_DROP_PROTO, A_HOLD, A_REDIRECT, A_SKIP, A_BUSY };
 
 struct flow_count {
 	uint32_t flow_id;
@@ -89,6 +90,11 @@ parse_action(struct nf_ctx *c, const char *a)
 		memcpy(c->target, a + 9, (size_t)(at - (a + 9)));
 		c->arg = (unsigned int)strtoul(at + 1, &end, 10);
 		if (*end != '\0' || end == at + 1)
+			return -EINVAL;
+	} else if (strncmp(a, "busy=", 5) == 0) {
+		c->action = A_BUSY;
+		c->arg = (unsigned int)strtoul(a + 5, &end, 10);
+		if (*end != '\0' || end == a + 5)
 			return -EINVAL;
 	} else if (strncmp(a, "skip@", 5) == 0) {
 		c->action = A_SKIP;
@@ -158,6 +164,14 @@ handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg)
 		switch (c->action) {
 		case A_COUNT:
 			break;
+		case A_BUSY: {
+			/* A slow NF: spend `arg` TSC cycles on the packet. */
+			uint64_t until = rte_rdtsc() + c->arg;
+
+			while (rte_rdtsc() < until)
+				rte_pause();
+			break;
+		}
 		case A_TTL:
 			ip4 = ipv4_of(m, &info);
 			ip6 = ipv6_of(m, &info);

@@ -113,9 +113,9 @@ struct sdnfv_mgr_params {
 		max_chains; /**< chains, including those smart-data-plane changes derive; 0: 4096 */
 	uint32_t max_rules; /**< flow-table rules; 0: 65536 */
 	uint32_t max_flows; /**< flow-cache entries; 0: 262144 */
-	uint32_t nf_ring_size;    /**< slots of each NF ring; 0: 1024 */
-	unsigned int burst;       /**< packets per receive burst, 1 to 64; 0: 32 */
-	uint32_t liveness_ms; /**< longest wait between two looks at the NF processes; the control
+	uint32_t nf_ring_size; /**< slots of each NF ring; 0: 1024 */
+	unsigned int burst;    /**< packets per receive burst, 1 to 64; 0: 32 */
+	uint32_t liveness_ms;  /**< longest wait between two looks at the NF processes; the control
 			       *   thread looks every millisecond anyway (it also serves NF
 			       *   messages), so only values below 1 would matter; 0: 10 */
 	uint32_t stats_period_ms; /**< print console stats this often; 0: never */

@@ -4,10 +4,13 @@
  * local NFs; NF tx rings → verdict → next NF or port.
  *
  * Overload: packets that already passed an NF are never dropped for lack of room downstream.
- * They wait in the destination's pend buffer, and the dispatcher takes a burst from a source
- * only while every NF's pend has room for a whole burst (n_congested == 0). A slow NF therefore
+ * A packet for an NF whose ring is full waits in that NF's pend buffer; when the pend buffer is
+ * full too, the packets the source returned wait in the source's stash (in order), and the
+ * dispatcher takes nothing more from that source until they are placed. A slow NF therefore
  * stops its upstream NF (whose tx ring fills), and so on back to the chain's entry, where a
- * packet whose first NF ring is full is dropped before any work is spent on it.
+ * packet whose first NF has no room is dropped before any work is spent on it. Other sources
+ * keep flowing. (A chain that visits one NF twice can stall itself under overload: the NF waits
+ * for room in its own ring.)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -107,62 +110,85 @@ touch(uint16_t id)
 	}
 }
 
-/* A packet for NF `id`: at the chain's entry (may be dropped when the NF's ring is full) or
- * after an NF (kept until there is room). */
-static inline void
+/* A packet for NF `id`. At the chain's entry it is dropped (counted) when there is no room:
+ * no work was spent on it yet. After an NF it is kept: false means the NF's pend is full and the
+ * caller keeps the packet. */
+static inline bool
 to_nf(struct sdnfv_mgr *mgr, uint16_t id, struct rte_mbuf *m, bool entry)
 {
 	struct mgr_disp_nf *d;
 
 	if (unlikely(id >= mgr->host->max_nfs)) {
 		drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
-		return;
+		return true;
 	}
 	d = &mgr->disp[id];
 	if (unlikely(d->slot == NULL)) {
+		if (mgr->drops[SDNFV_MGR_DROP_NF_GONE] < 8)
+			SDNFV_LOG(mgr, NOTICE,
+				  "a packet for NF %u, which is gone (chain %u, hop %u)", id,
+				  sdnfv_meta_get(m)->chain, sdnfv_meta_get(m)->chain_pos);
 		drop(mgr, m, SDNFV_MGR_DROP_NF_GONE);
-		return;
+		return true;
 	}
 	/* The NF's state is checked once per burst, in flush(). */
 	if (entry && d->local == NULL) {
 		if (unlikely(d->n_entry == RTE_DIM(d->entry))) {
 			d->entry_drops++;
 			drop(mgr, m, SDNFV_MGR_DROP_ENTRY_FULL);
-			return;
+			return true;
 		}
 		d->entry[d->n_entry++] = m;
 	} else {
 		if (unlikely(d->n_pend == MGR_PEND_MAX)) {
-			/* Cannot happen while sources wait for n_congested == 0; counted as an
-			 * entry drop if it ever does, so nothing is dropped silently. */
+			if (!entry)
+				return false;
 			d->entry_drops++;
 			drop(mgr, m, SDNFV_MGR_DROP_ENTRY_FULL);
-			return;
+			return true;
 		}
 		d->pend[d->n_pend++] = m;
 	}
 	touch(id);
+	return true;
 }
 
-static inline void
+static inline bool
 route(struct sdnfv_mgr *mgr, struct rte_mbuf *m, enum sdnfv_dest dest, uint16_t arg, bool entry)
 {
 	switch (dest) {
 	case SDNFV_DEST_NF:
-		to_nf(mgr, arg, m, entry);
-		break;
+		return to_nf(mgr, arg, m, entry);
 	case SDNFV_DEST_PORT:
 		to_port(mgr, arg, m);
-		break;
+		return true;
 	default:
 		drop(mgr, m, arg < SDNFV_MGR_DROP__MAX ? arg : SDNFV_MGR_DROP_BAD_DEST);
-		break;
+		return true;
 	}
 }
 
-/* Packets an NF returned (from its tx ring, or a local NF's output). */
+/* Place what a source stashed, in order. True when its stash is empty. */
+static bool
+place_stash(struct sdnfv_mgr *mgr, struct mgr_disp_nf *src)
+{
+	while (src->stash_off < src->n_stash) {
+		unsigned int i = src->stash_off;
+
+		if (!route(mgr, src->stash[i], (enum sdnfv_dest)src->stash_dest[i],
+			   src->stash_arg[i], false))
+			return false;
+		src->stash_off++;
+	}
+	src->n_stash = src->stash_off = 0;
+	return true;
+}
+
+/* Packets source `src` returned (from its tx ring, or a local NF's output). Each is routed once;
+ * from the first that finds no room on, they wait in the source's stash, in order. */
 static inline void
-route_returned(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n)
+route_returned(struct sdnfv_mgr *mgr, struct mgr_disp_nf *src, struct rte_mbuf **pkts,
+	       unsigned int n)
 {
 	unsigned int i;
 
@@ -172,7 +198,17 @@ route_returned(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n)
 		uint16_t arg;
 		enum sdnfv_dest dest = sdnfv_host_resolve(mgr->host, m, sdnfv_meta_get(m), &arg);
 
-		route(mgr, m, dest, arg, false);
+		if (likely(src->n_stash == 0) && route(mgr, m, dest, arg, false))
+			continue;
+		if (unlikely(src->n_stash == MGR_STASH_MAX)) {
+			/* Only a handler that releases more than it may could get here; counted. */
+			drop(mgr, m, SDNFV_MGR_DROP_HOLD_FULL);
+			continue;
+		}
+		src->stash[src->n_stash] = m;
+		src->stash_dest[src->n_stash] = (uint8_t)dest;
+		src->stash_arg[src->n_stash] = arg;
+		src->n_stash++;
 	}
 }
 
@@ -182,7 +218,7 @@ sdnfv_mgr__local_out(void *arg, struct sdnfv_nf *nf, struct rte_mbuf **pkts, uns
 	struct sdnfv_mgr *mgr = arg;
 
 	mgr->disp[nf->id].from_nf += n;
-	route_returned(mgr, pkts, n);
+	route_returned(mgr, &mgr->disp[nf->id], pkts, n);
 }
 
 static inline void
@@ -212,19 +248,12 @@ free_count(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n, unsign
 			drop(mgr, pkts[i], reason);
 }
 
-static void
-set_congested(struct sdnfv_mgr *mgr, struct mgr_disp_nf *d)
+/* The NF stops only once the manager has nothing left for it (sdnfv_nf SDK: finish_stop). */
+static inline void
+publish_pending(struct mgr_disp_nf *d)
 {
-	bool c = d->n_pend + SDNFV_NF_BURST_MAX > MGR_PEND_MAX;
-
-	if (c != d->congested) {
-		d->congested = c;
-		if (c)
-			mgr->n_congested++;
-		else
-			mgr->n_congested--;
-	}
-	__atomic_store_n(&d->slot->mgr_pending, d->n_pend, __ATOMIC_RELEASE);
+	if (d->slot->mgr_pending != d->n_pend)
+		__atomic_store_n(&d->slot->mgr_pending, d->n_pend, __ATOMIC_RELEASE);
 }
 
 /* Deliver what the last source produced: run local NFs (their output may touch more NFs), fill
@@ -242,7 +271,9 @@ flush(struct sdnfv_mgr *mgr)
 		if (d->local != NULL) {
 			struct rte_mbuf *batch[SDNFV_NF_BURST_MAX];
 
-			while (d->n_pend > 0) {
+			/* Run to completion, but not past what it could not place yet. */
+			place_stash(mgr, d);
+			while (d->n_pend > 0 && d->n_stash == 0) {
 				unsigned int k = RTE_MIN(d->n_pend, d->local->p.burst);
 
 				memcpy(batch, d->pend, k * sizeof(batch[0]));
@@ -252,20 +283,29 @@ flush(struct sdnfv_mgr *mgr)
 				mgr->to_nf += k;
 				sdnfv_nf__burst(d->local, batch, k);
 			}
-			ds.is_touched[id] = false;
+			if (d->n_pend > 0 || d->n_stash > 0)
+				ds.touched[keep++] = id; /* retry next pass */
+			else
+				ds.is_touched[id] = false;
 			continue;
 		}
 		st = __atomic_load_n(&d->slot->state, __ATOMIC_ACQUIRE);
-		if (unlikely(st != SDNFV_NF_RUNNING && st != SDNFV_NF_DRAINING)) {
+		if (unlikely(st != SDNFV_NF_RUNNING && st != SDNFV_NF_DRAINING &&
+			     st != SDNFV_NF_STARTING)) {
 			/* It left at this instant (a reap follows): what was routed to it is
 			 * counted, never stranded. */
 			unsigned int why = st == SDNFV_NF_DEAD ? SDNFV_MGR_DROP_NF_DIED
 							       : SDNFV_MGR_DROP_NF_GONE;
 
+			if (d->n_pend + d->n_entry > 0)
+				SDNFV_LOG(mgr, NOTICE,
+					  "NF %u left (state %u) with %u packets for it", id, st,
+					  d->n_pend + d->n_entry);
+
 			free_count(mgr, d->pend, d->n_pend, why);
 			free_count(mgr, d->entry, d->n_entry, why);
 			d->n_pend = d->n_entry = 0;
-			set_congested(mgr, d);
+			publish_pending(d);
 			ds.is_touched[id] = false;
 			continue;
 		}
@@ -296,7 +336,7 @@ flush(struct sdnfv_mgr *mgr)
 			d->n_entry = 0;
 		}
 		wake(mgr, d, id);
-		set_congested(mgr, d);
+		publish_pending(d);
 		if (d->n_pend > 0)
 			ds.touched[keep++] = id; /* retry next pass */
 		else
@@ -400,10 +440,6 @@ unpoll(struct sdnfv_mgr *mgr, uint16_t id)
 			break;
 		}
 	mgr->disp[id].polled = false;
-	if (mgr->disp[id].congested) {
-		mgr->disp[id].congested = false;
-		mgr->n_congested--;
-	}
 	if (ds.is_touched != NULL && ds.is_touched[id]) {
 		for (i = 0; i < ds.n_touched; i++)
 			if (ds.touched[i] == id) {
@@ -442,12 +478,22 @@ reclaim(struct sdnfv_mgr *mgr, uint16_t id, bool forward)
 			continue;
 		}
 		/* Handled packets go on, a burst at a time, waiting (a little) for room
-		 * downstream as the main loop does: they must not overflow a pend buffer. */
-		route_returned(mgr, pkts, n);
+		 * downstream as the main loop does. */
+		route_returned(mgr, d, pkts, n);
 		flush(mgr);
 		deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() / 10;
-		while (mgr->n_congested > 0 && rte_get_tsc_cycles() < deadline)
+		while (!place_stash(mgr, d) && rte_get_tsc_cycles() < deadline)
 			flush(mgr);
+		if (d->n_stash > 0) {
+			free_count(mgr, &d->stash[d->stash_off], d->n_stash - d->stash_off,
+				   SDNFV_MGR_DROP_NF_DIED);
+			d->n_stash = d->stash_off = 0;
+		}
+	}
+	if (d->n_stash > 0) {
+		free_count(mgr, &d->stash[d->stash_off], d->n_stash - d->stash_off,
+			   SDNFV_MGR_DROP_NF_DIED);
+		d->n_stash = d->stash_off = 0;
 	}
 	if (out_n > 0 && out_n <= RTE_DIM(s->out) && sent < out_n)
 		free_count(mgr, &s->out[sent], out_n - sent, SDNFV_MGR_DROP_NF_DIED);
@@ -540,7 +586,7 @@ local_duties(struct sdnfv_mgr *mgr, uint64_t now)
 			nf->last_idle = now;
 			nf->ops.idle(nf, now, nf->p.arg);
 		}
-		if (nf->n_released > 0)
+		if (nf->n_released > 0 && mgr->disp[nf->id].n_stash == 0)
 			sdnfv_nf__flush_released(nf);
 	}
 }
@@ -567,7 +613,8 @@ host_empty(struct sdnfv_mgr *mgr)
 
 		if (tail != done || sdnfv_ring_count(s->rx) > 0 || sdnfv_ring_count(s->tx) > 0 ||
 		    __atomic_load_n(&s->held_now, __ATOMIC_ACQUIRE) > 0 ||
-		    mgr->disp[mgr->poll_list[i]].n_pend > 0)
+		    mgr->disp[mgr->poll_list[i]].n_pend > 0 ||
+		    mgr->disp[mgr->poll_list[i]].n_stash > 0)
 			return false;
 	}
 	return true;
@@ -609,8 +656,6 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 			for (i = 0; i < mgr->n_ports; i++) {
 				uint16_t port = mgr->port_list[i];
 
-				if (mgr->n_congested > 0 && mgr->n_locals > 0)
-					break;
 				n = rte_eth_rx_burst(port, 0, pkts, (uint16_t)mgr->p.burst);
 				if (n == 0)
 					continue;
@@ -621,7 +666,7 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 			}
 		}
 		n = mgr->n_poll;
-		for (i = 0; i < n && mgr->n_congested == 0; i++) {
+		for (i = 0; i < n; i++) {
 			uint16_t id = mgr->poll_list[(rr + i) % n];
 			struct mgr_disp_nf *d = &mgr->disp[id];
 			unsigned int k;
@@ -629,12 +674,18 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 			if (unlikely(__atomic_load_n(&d->slot->state, __ATOMIC_RELAXED) ==
 				     SDNFV_NF_DEAD))
 				continue;
+			/* Backpressure: nothing more from an NF whose last packets are still
+			 * waiting for room; it stops when its tx ring fills. */
+			if (unlikely(d->n_stash > 0) && !place_stash(mgr, d)) {
+				flush(mgr);
+				continue;
+			}
 			k = sdnfv_ring_sc_dequeue_burst(d->slot->tx, (void **)pkts, mgr->p.burst,
 							NULL);
 			if (k == 0)
 				continue;
 			d->from_nf += k;
-			route_returned(mgr, pkts, k);
+			route_returned(mgr, d, pkts, k);
 			flush(mgr);
 		}
 		rr++;

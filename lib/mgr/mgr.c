@@ -173,9 +173,13 @@ post_cmd(struct sdnfv_mgr *mgr, enum mgr_cmd_type type, uint16_t id)
 static void
 wait_dispatcher(struct sdnfv_mgr *mgr)
 {
-	uint64_t e0 = __atomic_load_n(&mgr->epoch, __ATOMIC_ACQUIRE);
-	uint64_t deadline = now_ns() + 2000000000ull;
+	uint64_t e0, deadline;
 
+	/* The changes before this call (bucket stores) must be visible before the epoch is read:
+	 * a store may otherwise pass the load. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	e0 = __atomic_load_n(&mgr->epoch, __ATOMIC_ACQUIRE);
+	deadline = now_ns() + 2000000000ull;
 	while (__atomic_load_n(&mgr->running, __ATOMIC_ACQUIRE) &&
 	       __atomic_load_n(&mgr->epoch, __ATOMIC_ACQUIRE) < e0 + 2 && now_ns() < deadline)
 		rte_delay_us_sleep(20);
@@ -339,8 +343,9 @@ on_ready(const struct rte_mp_msg *msg, const void *peer)
 	pthread_mutex_lock(&mgr->lock);
 	s = mp_slot(mgr, msg, &id);
 	if (s != NULL && s->state == SDNFV_NF_STARTING) {
-		instance_set(mgr, s, true);
+		/* Running first: the dispatcher may send to it the moment it owns a bucket. */
 		__atomic_store_n(&s->state, SDNFV_NF_RUNNING, __ATOMIC_RELEASE);
+		instance_set(mgr, s, true);
 		ret = 0;
 	}
 	pthread_mutex_unlock(&mgr->lock);
@@ -946,8 +951,8 @@ sdnfv_mgr_nf_add_local(struct sdnfv_mgr *mgr, const struct sdnfv_nf_params *para
 			goto fail;
 		}
 	}
-	instance_set(mgr, s, true);
 	__atomic_store_n(&s->state, SDNFV_NF_RUNNING, __ATOMIC_RELEASE);
+	instance_set(mgr, s, true);
 	mgr->n_live++;
 	mgr->nfs_admitted++;
 	pthread_mutex_unlock(&mgr->lock);

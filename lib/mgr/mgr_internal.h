@@ -18,20 +18,27 @@
 
 extern int sdnfv_logtype_mgr;
 
-/* Packets kept for one NF by the dispatcher: the ring was full. Enough for several bursts from
- * every source, and the dispatcher takes a source's burst only when every NF has room for it. */
+/* Packets kept for one NF by the dispatcher because its ring was full. */
 #define MGR_PEND_MAX 256
+/* Packets a source returned that found a full pend, per source: a burst from its ring or a
+ * local NF's output (a burst, and released packets flushed from inside its handler). */
+#define MGR_STASH_MAX (4 * SDNFV_NF_BURST_MAX)
 
 /* What the dispatcher keeps per NF (touched only by the dispatcher). */
 struct mgr_disp_nf {
 	struct sdnfv_host_nf *slot;
 	struct sdnfv_nf *local; /* run by the dispatcher itself; NULL for an NF process */
 	bool polled;            /* in the dispatcher's list */
-	bool congested;         /* pend has less room than a burst */
 	unsigned int n_entry;
 	unsigned int n_pend;
 	struct rte_mbuf *entry[SDNFV_NF_BURST_MAX];
 	struct rte_mbuf *pend[MGR_PEND_MAX];
+	/* What this NF returned that found no room downstream, already routed (dest, arg), in
+	 * order; nothing more is taken from the NF until it is placed. */
+	unsigned int n_stash, stash_off;
+	struct rte_mbuf *stash[MGR_STASH_MAX];
+	uint8_t stash_dest[MGR_STASH_MAX];
+	uint16_t stash_arg[MGR_STASH_MAX];
 	/* Counters of the manager's side. */
 	uint64_t to_nf, from_nf, entry_drops, signals;
 	bool done; /* a reap or remove finished: the control thread may free the slot */
@@ -119,7 +126,6 @@ struct sdnfv_mgr {
 	struct mgr_disp_nf *disp; /* max_nfs */
 	uint16_t *poll_list;      /* ids the dispatcher polls */
 	unsigned int n_poll;
-	unsigned int n_congested;
 	int *pidfd;                  /* max_nfs, control side */
 	int *efd;                    /* max_nfs: eventfds that wake sleeping NFs */
 	bool *remove_posted;         /* max_nfs: a reap or remove was posted */

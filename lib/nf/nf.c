@@ -321,7 +321,8 @@ sdnfv_nf_attach(const struct sdnfv_nf_params *params, struct sdnfv_nf **out)
 	snprintf(nf->name, sizeof(nf->name), "%s", nf->p.name);
 	nf->p.name = nf->name;
 	nf->p.service = h->services ? sdnfv_service_name(h->services, nf->service) : NULL;
-	SDNFV_LOG(nf, INFO, "NF %s attached as id %u, service %s", nf->name, nf->id, nf->p.service);
+	SDNFV_LOG(nf, INFO, "NF %s attached as id %u, service %s; registration took %" PRIu64 " us",
+		  nf->name, nf->id, nf->p.service, t0 / 1000);
 	*out = nf;
 	return 0;
 fail:

@@ -18,6 +18,8 @@ Scenarios:
   bad_policy    a broken policy file is refused with its line and reason
   restart       SIGINT stops the manager and its NFs cleanly, removes its runtime files, and a
                 manager started right after works
+  overload      a slow NF after a fast one under a flood: backpressure reaches the chain's
+                entry, the only drops are there (counted), and nothing stalls
   vports        kernel-facing ports: packets sent into a veth pair reach the manager through
                 net_af_packet, go through an NF, and leave through a net_tap interface
 """
@@ -638,6 +640,38 @@ def scenario_restart(tmp):
             h.cleanup()
 
 
+def scenario_overload(tmp):
+    h = live_host(tmp, TWO_HOP, extra=["--min-nfs", "2"])
+    try:
+        check(h.wait_ready(), "overload: manager ready")
+        h.nf("--service", "a", "--action", "count", sleep=False)
+        h.nf("--service", "b", "--action", "busy=2000", sleep=False)  # ~1 µs a packet
+        h.wait_nfs(2)
+        ids = {h.telemetry("/sdnfv/nf,%d" % i)["name"]: i for i in h.telemetry("/sdnfv/nfs")}
+        samples = []
+        for _ in range(3):
+            time.sleep(0.7)
+            samples.append(h.telemetry("/sdnfv/nf,%d" % ids["b"])["rx"])
+        print("slow NF rx over time: %s" % samples)
+        check(samples[0] < samples[1] < samples[2], "overload: the slow NF keeps getting packets")
+        rc, nf_rcs = h.stop()
+        print(h.text())
+        check(rc == 0 and all(x == 0 for x in nf_rcs), "overload: manager and NFs stop cleanly")
+        accounting_checks(h, "overload")
+        other = sum(h.stat(r) or 0 for r in ("verdict", "no_rule", "chain", "no_instance",
+                                             "port_full", "bad_dest", "nf_gone", "nf_died",
+                                             "hold_full"))
+        check(h.stat("entry_full") > 0 and other == 0,
+              "overload: drops only at the chain's entry (%s entry_full, %d others)"
+              % (h.stat("entry_full"), other))
+        a_line = re.search(r"nf \d+ a .* entry_drops (\d+)", h.text())
+        check(a_line is not None and int(a_line.group(1)) == h.stat("entry_full"),
+              "overload: every drop happened before the first NF")
+        check(pool_ok(h), "overload: pool back to the port's own mbufs")
+    finally:
+        h.cleanup()
+
+
 VPORTS = """
 services:
   mark: {}
@@ -721,6 +755,7 @@ def main():
             "bad_policy": lambda: scenario_bad_policy(tmp),
             "restart": lambda: scenario_restart(tmp),
             "vports": lambda: scenario_vports(tmp),
+            "overload": lambda: scenario_overload(tmp),
         }[scenario]()
     finally:
         subprocess.run(["rm", "-rf", tmp, RUNTIME])
