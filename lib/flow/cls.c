@@ -49,6 +49,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "flow_internal.h"
 
@@ -178,15 +179,6 @@ struct flow_cls {
 };
 
 static unsigned int cls_uid;
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- ternaries ----------------------------------------------------------------------------- */
 
@@ -559,9 +551,9 @@ builder_main(void *arg)
 		nb = c->job;
 		pthread_mutex_unlock(&c->lock);
 
-		t0 = mono_ns();
+		t0 = sdnfv_clock_ns();
 		nb->err = base_build(c, nb);
-		nb->build_ns = mono_ns() - t0;
+		nb->build_ns = sdnfv_clock_ns() - t0;
 		rte_free(nb->snap); /* the families hold what lookups need */
 		nb->snap = NULL;
 
@@ -710,7 +702,7 @@ collect(struct flow_cls *c)
 		SDNFV_LOG(flow, ERR, "table %s: rule classifier rebuild failed: %s", c->t->name,
 			  rte_strerror(-ret));
 		base_free(nb);
-		c->retry_after = mono_ns() + BUILD_RETRY_NS;
+		c->retry_after = sdnfv_clock_ns() + BUILD_RETRY_NS;
 	}
 	c->pending_since = 0;
 	return ret;
@@ -731,7 +723,7 @@ poll_builder(struct flow_cls *c)
 		c->pending_since = 0;
 		return;
 	}
-	now = mono_ns();
+	now = sdnfv_clock_ns();
 	if (now < c->retry_after)
 		return;
 	if (c->pending_since == 0)

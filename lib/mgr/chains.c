@@ -11,6 +11,7 @@
 
 #include <rte_malloc.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "mgr/mgr_internal.h"
 #include "mgr/policy.h"
@@ -18,15 +19,6 @@
 /* Exact rules that pin one flow to a derived chain: above every policy rule. */
 #define PATH_PRIORITY UINT16_MAX
 #define PATH_COOKIE   0x5344504154480000ull /* "SDPATH" */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void
 sdnfv_mgr__chains_free(struct sdnfv_mgr *mgr)
@@ -231,7 +223,7 @@ log_path(struct sdnfv_mgr *mgr, uint16_t nf, const struct sdnfv_host_path_req *r
 {
 	struct mgr_path_event *e = &mgr->path_log[mgr->n_path_log++ % MGR_PATH_LOG];
 
-	e->time_ns = now_ns();
+	e->time_ns = sdnfv_clock_ns();
 	e->nf = nf;
 	e->op = (uint16_t)req->op;
 	e->service = req->service;
@@ -357,7 +349,7 @@ report(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s, const struct sdnfv_host_m
 	struct mgr_report *r = &mgr->report_log[mgr->n_report_log++ % MGR_REPORT_LOG];
 
 	mgr->reports++;
-	r->time_ns = now_ns();
+	r->time_ns = sdnfv_clock_ns();
 	r->nf = s->id;
 	r->len = (uint16_t)RTE_MIN(msg->len, sizeof(r->data));
 	memcpy(r->data, msg->data, r->len);

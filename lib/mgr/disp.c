@@ -24,6 +24,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "mgr/mgr_internal.h"
 
@@ -36,15 +37,6 @@ struct disp_state {
 };
 
 static struct disp_state ds; /* one dispatcher per process (one manager per process) */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 uint32_t
 sdnfv_mgr__flow_id(const struct sdnfv_flow_key *k)
@@ -624,7 +616,7 @@ int
 sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 {
 	struct rte_mbuf *pkts[SDNFV_NF_BURST_MAX];
-	uint64_t last_rx = now_ns(), now = last_rx, stop_at = 0, loops = 0;
+	uint64_t last_rx = sdnfv_clock_ns(), now = last_rx, stop_at = 0, loops = 0;
 	unsigned int rr = 0;
 	int ret;
 
@@ -694,7 +686,7 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 		sdnfv_flow_reader_quiescent(mgr->disp_reader);
 
 		if ((++loops & 255) == 0 || stopping) {
-			now = now_ns();
+			now = sdnfv_clock_ns();
 			local_duties(mgr, now);
 			if (stopping) {
 				if (stop_at == 0)

@@ -21,6 +21,7 @@
 #include <rte_malloc.h>
 #include <rte_memzone.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/params.h"
 #include "mgr/mgr_internal.h"
@@ -29,15 +30,6 @@
 
 /* The one manager of this process: rte_mp handlers have no argument. */
 static struct sdnfv_mgr *the_mgr;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 const char *
 sdnfv_mgr_drop_name(unsigned int reason)
@@ -179,9 +171,10 @@ wait_dispatcher(struct sdnfv_mgr *mgr)
 	 * a store may otherwise pass the load. */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	e0 = __atomic_load_n(&mgr->epoch, __ATOMIC_ACQUIRE);
-	deadline = now_ns() + 2000000000ull;
+	deadline = sdnfv_clock_ns() + 2000000000ull;
 	while (__atomic_load_n(&mgr->running, __ATOMIC_ACQUIRE) &&
-	       __atomic_load_n(&mgr->epoch, __ATOMIC_ACQUIRE) < e0 + 2 && now_ns() < deadline)
+	       __atomic_load_n(&mgr->epoch, __ATOMIC_ACQUIRE) < e0 + 2 &&
+	       sdnfv_clock_ns() < deadline)
 		rte_delay_us_sleep(20);
 }
 
@@ -232,7 +225,7 @@ on_register(const struct rte_mp_msg *msg, const void *peer)
 	struct sdnfv_mgr *mgr = the_mgr;
 	struct sdnfv_mp_register_req req;
 	struct sdnfv_host_nf *s;
-	uint64_t t0 = now_ns(), us;
+	uint64_t t0 = sdnfv_clock_ns(), us;
 	uint16_t id = 0;
 	int ret, efd = -1, pfd;
 	uint32_t i;
@@ -308,7 +301,7 @@ on_register(const struct rte_mp_msg *msg, const void *peer)
 	SDNFV_LOG(mgr, INFO, "NF %s (pid %d, lcore %u) registered as id %u, service %s", req.name,
 		  req.pid, req.lcore, id, req.service);
 out:
-	us = (now_ns() - t0) / 1000;
+	us = (sdnfv_clock_ns() - t0) / 1000;
 	if (us > mgr->register_us_max)
 		mgr->register_us_max = us;
 	pthread_mutex_unlock(&mgr->lock);
@@ -329,9 +322,11 @@ mp_slot(struct sdnfv_mgr *mgr, const struct rte_mp_msg *msg, uint16_t *id)
 	return mgr->host->nfs[req.id];
 }
 
-/* The NF set up and runs: it becomes an instance of its service. */
+/* One lifecycle step of an NF asked over rte_mp (ready, bye): `step` runs under the lock on the
+ * NF's slot and returns 0 or -errno, which the NF gets back. */
 static int
-on_ready(const struct rte_mp_msg *msg, const void *peer)
+mp_nf_step(const struct rte_mp_msg *msg, const void *peer,
+	   int (*step)(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s))
 {
 	struct sdnfv_mgr *mgr = the_mgr;
 	struct sdnfv_host_nf *s;
@@ -342,14 +337,28 @@ on_ready(const struct rte_mp_msg *msg, const void *peer)
 		return mp_reply(msg, peer, -ENOENT, 0, 0, -1);
 	pthread_mutex_lock(&mgr->lock);
 	s = mp_slot(mgr, msg, &id);
-	if (s != NULL && s->state == SDNFV_NF_STARTING) {
-		/* Running first: the dispatcher may send to it the moment it owns a bucket. */
-		__atomic_store_n(&s->state, SDNFV_NF_RUNNING, __ATOMIC_RELEASE);
-		instance_set(mgr, s, true);
-		ret = 0;
-	}
+	if (s != NULL)
+		ret = step(mgr, s);
 	pthread_mutex_unlock(&mgr->lock);
 	return mp_reply(msg, peer, ret, id, 0, -1);
+}
+
+/* The NF set up and runs: it becomes an instance of its service. */
+static int
+step_ready(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s)
+{
+	if (s->state != SDNFV_NF_STARTING)
+		return -ENOENT;
+	/* Running first: the dispatcher may send to it the moment it owns a bucket. */
+	__atomic_store_n(&s->state, SDNFV_NF_RUNNING, __ATOMIC_RELEASE);
+	instance_set(mgr, s, true);
+	return 0;
+}
+
+static int
+on_ready(const struct rte_mp_msg *msg, const void *peer)
+{
+	return mp_nf_step(msg, peer, step_ready);
 }
 
 /* Stop sending to an NF: out of its service, then every dispatcher iteration that might still
@@ -365,25 +374,19 @@ nf_drain_begin(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s)
 
 /* The NF wants to leave: after the reply, nothing more is sent to it. */
 static int
+step_bye(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s)
+{
+	if (s->state == SDNFV_NF_RUNNING || s->state == SDNFV_NF_STARTING)
+		nf_drain_begin(mgr, s);
+	else if (s->state != SDNFV_NF_DRAINING)
+		return -ENOENT;
+	return 0;
+}
+
+static int
 on_bye(const struct rte_mp_msg *msg, const void *peer)
 {
-	struct sdnfv_mgr *mgr = the_mgr;
-	struct sdnfv_host_nf *s;
-	uint16_t id = 0;
-	int ret = -ENOENT;
-
-	if (mgr == NULL)
-		return mp_reply(msg, peer, -ENOENT, 0, 0, -1);
-	pthread_mutex_lock(&mgr->lock);
-	s = mp_slot(mgr, msg, &id);
-	if (s != NULL && (s->state == SDNFV_NF_RUNNING || s->state == SDNFV_NF_STARTING)) {
-		nf_drain_begin(mgr, s);
-		ret = 0;
-	} else if (s != NULL && s->state == SDNFV_NF_DRAINING) {
-		ret = 0;
-	}
-	pthread_mutex_unlock(&mgr->lock);
-	return mp_reply(msg, peer, ret, id, 0, -1);
+	return mp_nf_step(msg, peer, step_bye);
 }
 
 int
@@ -469,7 +472,7 @@ static void
 nf_died(struct sdnfv_mgr *mgr, uint16_t id)
 {
 	struct sdnfv_host_nf *s = mgr->host->nfs[id];
-	uint64_t t = now_ns();
+	uint64_t t = sdnfv_clock_ns();
 
 	if (s->state == SDNFV_NF_STOPPED) {
 		/* It left gracefully and then exited. */
@@ -524,7 +527,7 @@ control_main(void *arg)
 	struct sdnfv_mgr *mgr = arg;
 	struct pollfd *pfd = calloc(mgr->host->max_nfs, sizeof(*pfd));
 	uint16_t *ids = calloc(mgr->host->max_nfs, sizeof(*ids));
-	uint64_t last_stats = now_ns(), last_rates = last_stats;
+	uint64_t last_stats = sdnfv_clock_ns(), last_rates = last_stats;
 
 	if (pfd == NULL || ids == NULL) {
 		SDNFV_LOG(mgr, ERR, "control thread: out of memory");
@@ -574,15 +577,15 @@ control_main(void *arg)
 		sdnfv_mgr__local_messages(mgr);
 		sdnfv_flow_maintain(mgr->flows, 4096);
 		sdnfv_mgr__reap_done(mgr);
-		if (now_ns() - last_rates >= 1000000000ull) {
-			sdnfv_mgr__rates_update(mgr, now_ns() - last_rates);
-			last_rates = now_ns();
+		if (sdnfv_clock_ns() - last_rates >= 1000000000ull) {
+			sdnfv_mgr__rates_update(mgr, sdnfv_clock_ns() - last_rates);
+			last_rates = sdnfv_clock_ns();
 		}
 		pthread_mutex_unlock(&mgr->lock);
 
 		if (mgr->p.stats_period_ms > 0 &&
-		    now_ns() - last_stats >= mgr->p.stats_period_ms * 1000000ull) {
-			last_stats = now_ns();
+		    sdnfv_clock_ns() - last_stats >= mgr->p.stats_period_ms * 1000000ull) {
+			last_stats = sdnfv_clock_ns();
 			print_stats(mgr);
 		}
 	}
@@ -1056,7 +1059,7 @@ sdnfv_mgr_free(struct sdnfv_mgr *mgr)
 		for (id = 0; id < mgr->host->max_nfs; id++)
 			if (mgr->host->nfs[id] != NULL && mgr->disp[id].local == NULL)
 				sdnfv_mgr_nf_stop(mgr, (uint16_t)id);
-		deadline = now_ns() + 3000000000ull;
+		deadline = sdnfv_clock_ns() + 3000000000ull;
 		for (;;) {
 			bool left = false;
 
@@ -1071,7 +1074,7 @@ sdnfv_mgr_free(struct sdnfv_mgr *mgr)
 			pthread_mutex_unlock(&mgr->lock);
 			if (!left)
 				break;
-			if (now_ns() > deadline) {
+			if (sdnfv_clock_ns() > deadline) {
 				SDNFV_LOG(mgr, WARNING, "NFs did not stop within 3 s");
 				break;
 			}
@@ -1079,11 +1082,11 @@ sdnfv_mgr_free(struct sdnfv_mgr *mgr)
 		}
 		/* Let stopped NF processes exit before memory is freed: freeing hugepage memory
 		 * syncs every secondary, and one that is exiting cannot answer. */
-		deadline = now_ns() + 1000000000ull;
+		deadline = sdnfv_clock_ns() + 1000000000ull;
 		pthread_mutex_lock(&mgr->lock);
 		for (id = 0; id < mgr->host->max_nfs; id++) {
 			struct pollfd pfd = { .fd = mgr->pidfd[id], .events = POLLIN };
-			uint64_t now = now_ns();
+			uint64_t now = sdnfv_clock_ns();
 
 			if (pfd.fd < 0 || now >= deadline)
 				continue;

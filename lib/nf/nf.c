@@ -22,6 +22,7 @@
 #include <sdnfv/nf.h>
 #include <sdnfv/pkt.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/params.h"
 #include "nf/host.h"
@@ -37,15 +38,6 @@ nf_on_signal(int sig)
 {
 	(void)sig;
 	nf_signalled = 1;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -76,7 +68,7 @@ runtime_config_path(int argc, char **argv, char *buf, size_t len)
 static int
 host_find(struct sdnfv_host **out, uint32_t wait_ms)
 {
-	uint64_t deadline = now_ns() + (uint64_t)wait_ms * 1000000ull;
+	uint64_t deadline = sdnfv_clock_ns() + (uint64_t)wait_ms * 1000000ull;
 
 	for (;;) {
 		const struct rte_memzone *mz = rte_memzone_lookup(SDNFV_HOST_MZ);
@@ -97,7 +89,7 @@ host_find(struct sdnfv_host **out, uint32_t wait_ms)
 				}
 			}
 		}
-		if (now_ns() > deadline) {
+		if (sdnfv_clock_ns() > deadline) {
 			SDNFV_LOG(nf, ERR, "no host manager is ready (memzone %s)", SDNFV_HOST_MZ);
 			return -ETIMEDOUT;
 		}
@@ -204,12 +196,12 @@ sdnfv_nf_init(int argc, char **argv, const struct sdnfv_nf_params *params, struc
 
 	/* A secondary started before its primary fails and cannot retry rte_eal_init(): wait. */
 	runtime_config_path(argc, argv, config, sizeof(config));
-	deadline = now_ns() + (uint64_t)p.wait_ms * 1000000ull;
+	deadline = sdnfv_clock_ns() + (uint64_t)p.wait_ms * 1000000ull;
 	if (!rte_eal_primary_proc_alive(config)) {
 		SDNFV_LOG(nf, INFO, "waiting up to %u ms for the host manager (%s)", p.wait_ms,
 			  config);
 		while (!rte_eal_primary_proc_alive(config)) {
-			if (now_ns() > deadline) {
+			if (sdnfv_clock_ns() > deadline) {
 				SDNFV_LOG(nf, ERR, "no host manager came within %u ms", p.wait_ms);
 				return -ETIMEDOUT;
 			}
@@ -253,7 +245,9 @@ sdnfv_nf_init(int argc, char **argv, const struct sdnfv_nf_params *params, struc
 	ret -= n_extra;
 
 	{
-		uint64_t left = now_ns() < deadline ? (deadline - now_ns()) / 1000000ull : 0;
+		uint64_t left = sdnfv_clock_ns() < deadline
+					? (deadline - sdnfv_clock_ns()) / 1000000ull
+					: 0;
 		struct sdnfv_host *h;
 		int err = host_find(&h, (uint32_t)RTE_MAX(left, 1000ull));
 
@@ -303,9 +297,9 @@ sdnfv_nf_attach(const struct sdnfv_nf_params *params, struct sdnfv_nf **out)
 	req.socket = rte_socket_id();
 	req.max_held = nf->p.max_held;
 	req.group = (uint32_t)getpid();
-	t0 = now_ns();
+	t0 = sdnfv_clock_ns();
 	ret = mp_request(SDNFV_MP_REGISTER, &req, sizeof(req), &reply, &fd);
-	t0 = now_ns() - t0;
+	t0 = sdnfv_clock_ns() - t0;
 	if (ret < 0) {
 		SDNFV_LOG(nf, ERR, "NF %s (service %s): the manager refused it: %s", req.name,
 			  req.service, strerror(-ret));
@@ -820,7 +814,7 @@ int
 sdnfv_nf_group_run(struct sdnfv_nf *const *nfs, unsigned int n)
 {
 	struct sigaction sa;
-	uint64_t last_idle = now_ns(), last_busy = last_idle, last_alive = last_idle;
+	uint64_t last_idle = sdnfv_clock_ns(), last_busy = last_idle, last_alive = last_idle;
 	unsigned int i, left = n, busy_loops = 0;
 	bool want_signals = false, all_sleep = true;
 	int ret = 0;
@@ -897,7 +891,7 @@ sdnfv_nf_group_run(struct sdnfv_nf *const *nfs, unsigned int n)
 		 * coming, look at it only every 64 iterations. */
 		if (busy && (++busy_loops & 63) != 0)
 			continue;
-		now = now_ns();
+		now = sdnfv_clock_ns();
 		if (busy) {
 			last_busy = now;
 			if (now - last_idle < 1000000ull)
