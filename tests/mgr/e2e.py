@@ -468,7 +468,8 @@ def scenario_join_leave(tmp):
         check(h.wait_ready(), "join_leave: manager ready")
         h.nf("--service", "a", "--action", "count")
         h.nf("--service", "b", "--action", "count", "--name", "x", "--flow-log", logs["x"])
-        y = h.nf("--service", "b", "--action", "count", "--name", "y", "--flow-log", logs["y"])
+        y = h.nf("--service", "b", "--action", "count", "--name", "y", "--flow-log", logs["y"],
+                 "--report")
         h.wait_nfs(3)
         time.sleep(0.5)
         h.nf("--service", "b", "--action", "count", "--name", "z", "--flow-log", logs["z"])
@@ -495,6 +496,9 @@ def scenario_join_leave(tmp):
         except subprocess.TimeoutExpired:
             yrc = None
         check(yrc == 0, "join_leave: the leaving NF stops gracefully (rc %s)" % yrc)
+        m = h.wait_text(r"NF y reports (\d+) bytes", 5)
+        check(m is not None and int(m.group(1)) > 20,
+              "join_leave: its state report reached the manager")
         time.sleep(1.0)
         rc, nf_rcs = h.stop()
         print(h.text())

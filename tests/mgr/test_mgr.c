@@ -235,6 +235,8 @@ struct nf_ctx {
 	struct rte_mbuf *held[256];
 	unsigned int n_held;
 	int requests;
+	int report; /* send a state report at the next idle call */
+	int report_ret, report_bad_ret;
 };
 
 static void
@@ -298,6 +300,11 @@ nf_idle(struct sdnfv_nf *nf, uint64_t now_ns, void *arg)
 	unsigned int i;
 
 	(void)now_ns;
+	if (__atomic_load_n(&c->report, __ATOMIC_ACQUIRE)) {
+		c->report_ret = sdnfv_nf_report(nf, "state", 5);
+		c->report_bad_ret = sdnfv_nf_report(nf, "x", 2000);
+		__atomic_store_n(&c->report, 0, __ATOMIC_RELEASE);
+	}
 	for (i = 0; i < c->n_held; i++) {
 		sdnfv_nf_next(c->held[i]);
 		if (sdnfv_nf_release(nf, c->held[i]) != 0)
@@ -622,15 +629,20 @@ Test(mgr, a_change_the_policy_does_not_allow_is_refused_and_counted)
 	rig_free(&r);
 }
 
-Test(mgr, messages_reach_a_local_nf)
+Test(mgr, messages_reach_a_local_nf_and_its_reports_reach_the_manager)
 {
 	struct rig r;
 	struct nf_ctx a = { .mode = NF_PASS }, b = { .mode = NF_PASS };
+	struct sdnfv_nf_params p = {
+		.sz = sizeof(p), .service = "a", .ops = &nf_ops, .arg = &a, .idle_us = 1000
+	};
+	struct sdnfv_mgr_stats st;
+	struct sdnfv_nf *nf_a = NULL;
 	uint64_t deadline;
 	int id;
 
 	rig_start(&r, TWO_HOPS);
-	id = add_nf(&r, "a", &a);
+	id = sdnfv_mgr_nf_add_local(r.mgr, &p, &nf_a);
 	cr_assert_geq(id, 0);
 	cr_assert_geq(add_nf(&r, "b", &b), 0);
 	rig_run(&r);
@@ -640,6 +652,18 @@ Test(mgr, messages_reach_a_local_nf)
 		rte_delay_us_sleep(1000);
 	cr_expect_eq(a.msgs, 1);
 	cr_expect_eq(a.last_msg_type, 42);
+	/* And the other way: a state report the NF sends (from its idle call, in the dispatcher's
+	 * thread, as the NF API requires) reaches the manager. */
+	__atomic_store_n(&a.report, 1, __ATOMIC_RELEASE);
+	deadline = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
+	do {
+		rte_delay_us_sleep(1000);
+		sdnfv_mgr_stats(r.mgr, &st);
+	} while (st.reports == 0 && rte_get_timer_cycles() < deadline);
+	cr_expect_eq(st.reports, 1);
+	cr_expect_eq(a.report_ret, 0);
+	cr_expect_eq(a.report_bad_ret, -EINVAL);
+	cr_expect_not_null(nf_a);
 	cr_expect_eq(sdnfv_mgr_nf_send(r.mgr, 999, 1, NULL, 0), -EINVAL);
 	rig_free(&r);
 }
