@@ -359,6 +359,16 @@ static const char *const TWO_HOPS =
 	"  - { match: \"udp,tp_dst=4\", priority: 10, chain: back }\n"
 	"miss: drop\n";
 
+/* The two-hop rig most tests use: NFs a and b in the manager's thread, the dispatcher running. */
+static void
+rig_ab(struct rig *r, struct nf_ctx *a, struct nf_ctx *b)
+{
+	rig_start(r, TWO_HOPS);
+	cr_assert_geq(add_nf(r, "a", a), 0);
+	cr_assert_geq(add_nf(r, "b", b), 0);
+	rig_run(r);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 Test(mgr, a_chain_of_local_nfs_carries_every_packet_in_order_and_returns_every_mbuf)
@@ -369,10 +379,7 @@ Test(mgr, a_chain_of_local_nfs_carries_every_packet_in_order_and_returns_every_m
 	struct sdnfv_mgr_stats st;
 	unsigned int i, n;
 
-	rig_start(&r, TWO_HOPS);
-	cr_assert_geq(add_nf(&r, "a", &a), 0);
-	cr_assert_geq(add_nf(&r, "b", &b), 0);
-	rig_run(&r);
+	rig_ab(&r, &a, &b);
 	for (i = 0; i < 300; i++)
 		inject(&r, 0, udp_pkt(&r, 0x0a000001 + i % 7, 0x0a000101, 1000 + i % 7, 1, i));
 	n = collect(&r, 1, out, 300);
@@ -397,10 +404,7 @@ Test(mgr, both_directions_of_a_flow_get_the_same_flow_id)
 	struct nf_ctx a = { .mode = NF_PASS }, b = { .mode = NF_PASS };
 	struct rte_mbuf *out[4];
 
-	rig_start(&r, TWO_HOPS);
-	cr_assert_geq(add_nf(&r, "a", &a), 0);
-	cr_assert_geq(add_nf(&r, "b", &b), 0);
-	rig_run(&r);
+	rig_ab(&r, &a, &b);
 	inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000002, 1, 1, 0));
 	inject(&r, 0, udp_pkt(&r, 0x0a000002, 0x0a000001, 1, 1, 1));
 	inject(&r, 0, udp_pkt(&r, 0x0a000003, 0x0a000002, 1, 1, 2));
@@ -419,10 +423,7 @@ Test(mgr, drop_verdicts_are_freed_and_counted_against_the_nf)
 	struct sdnfv_mgr_stats st;
 	unsigned int i, n;
 
-	rig_start(&r, TWO_HOPS);
-	cr_assert_geq(add_nf(&r, "a", &a), 0);
-	cr_assert_geq(add_nf(&r, "b", &b), 0);
-	rig_run(&r);
+	rig_ab(&r, &a, &b);
 	for (i = 0; i < 100; i++)
 		inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 1, i));
 	n = collect(&r, 1, out, 50);
@@ -445,10 +446,7 @@ Test(mgr, a_port_verdict_sends_the_packet_out_of_that_port_skipping_the_rest_of_
 	struct nf_ctx a = { .mode = NF_TO_PORT0 }, b = { .mode = NF_PASS };
 	struct rte_mbuf *out[64];
 
-	rig_start(&r, TWO_HOPS);
-	cr_assert_geq(add_nf(&r, "a", &a), 0);
-	cr_assert_geq(add_nf(&r, "b", &b), 0);
-	rig_run(&r);
+	rig_ab(&r, &a, &b);
 	inject(&r, 1, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 1, 7));
 	cr_assert_eq(collect(&r, 0, out, 1), 1);
 	cr_expect_eq(pkt_seq(out[0]), 7);
@@ -487,10 +485,7 @@ Test(mgr, held_packets_leave_when_released_and_none_is_lost)
 	struct sdnfv_mgr_stats st;
 	unsigned int i, n;
 
-	rig_start(&r, TWO_HOPS);
-	cr_assert_geq(add_nf(&r, "a", &a), 0);
-	cr_assert_geq(add_nf(&r, "b", &b), 0);
-	rig_run(&r);
+	rig_ab(&r, &a, &b);
 	for (i = 0; i < 40; i++)
 		inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 1, i));
 	n = collect(&r, 1, out, 40);
@@ -512,10 +507,7 @@ Test(mgr, a_service_without_instance_is_bypassed_or_drops_as_its_fallback_says)
 	struct rte_mbuf *out[8];
 	struct sdnfv_mgr_stats st;
 
-	rig_start(&r, TWO_HOPS);
-	cr_assert_geq(add_nf(&r, "a", &a), 0);
-	cr_assert_geq(add_nf(&r, "b", &b), 0);
-	rig_run(&r);
+	rig_ab(&r, &a, &b);
 	inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 2, 1)); /* bypass chain */
 	cr_assert_eq(collect(&r, 1, out, 1), 1);
 	free_all(out, 1);
@@ -537,10 +529,7 @@ Test(mgr, a_chain_ending_in_in_port_sends_packets_back_where_they_came_from)
 	struct nf_ctx a = { .mode = NF_PASS }, b = { .mode = NF_PASS };
 	struct rte_mbuf *out[8];
 
-	rig_start(&r, TWO_HOPS);
-	cr_assert_geq(add_nf(&r, "a", &a), 0);
-	cr_assert_geq(add_nf(&r, "b", &b), 0);
-	rig_run(&r);
+	rig_ab(&r, &a, &b);
 	inject(&r, 1, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 4, 5));
 	cr_assert_eq(collect(&r, 1, out, 1), 1);
 	cr_expect_eq(pkt_seq(out[0]), 5);
