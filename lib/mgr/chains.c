@@ -4,6 +4,7 @@
  * plane, which derives a new chain for one flow and pins the flow to it with an exact rule.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,20 @@ chain_append(struct sdnfv_mgr *mgr, const struct sdnfv_host_chain *c,
 	return (int)n;
 }
 
+/* A refused policy: the reason into the caller's buffer (when there is one) and the log, once. */
+static void __rte_format_printf(3, 4) refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", buf);
+	SDNFV_LOG(mgr, ERR, "%s", buf);
+}
+
 int
 sdnfv_mgr__policy_apply(struct sdnfv_mgr *mgr, const char *path, char *err, size_t errlen)
 {
@@ -68,18 +83,15 @@ sdnfv_mgr__policy_apply(struct sdnfv_mgr *mgr, const char *path, char *err, size
 	if (ret < 0)
 		return ret;
 	if (mgr->host->n_chains > 0) {
-		snprintf(err ? err : (char[1]){ 0 }, err ? errlen : 1,
-			 "%s: a policy is loaded already", path);
-		SDNFV_LOG(mgr, ERR, "%s: a policy is loaded already", path);
+		refuse(err, errlen, "%s: a policy is loaded already", path);
 		ret = -EEXIST;
 		goto out;
 	}
 	if (pol->n_services > mgr->host->max_services || pol->n_chains > mgr->host->max_chains ||
 	    pol->n_rules > mgr->p.max_rules) {
-		snprintf(err ? err : (char[1]){ 0 }, err ? errlen : 1,
-			 "%s: %u services, %u chains and %u rules exceed the manager's capacity",
-			 path, pol->n_services, pol->n_chains, pol->n_rules);
-		SDNFV_LOG(mgr, ERR, "%s: too many services or chains for the manager", path);
+		refuse(err, errlen,
+		       "%s: %u services, %u chains and %u rules exceed the manager's capacity",
+		       path, pol->n_services, pol->n_chains, pol->n_rules);
 		ret = -ENOSPC;
 		goto out;
 	}
@@ -140,11 +152,8 @@ sdnfv_mgr__policy_apply(struct sdnfv_mgr *mgr, const char *path, char *err, size
 		r.action.user = first_chain + pol->rules[i].chain;
 		ret = sdnfv_flow_add(mgr->flows, &r);
 		if (ret < 0) {
-			snprintf(err ? err : (char[1]){ 0 }, err ? errlen : 1,
-				 "%s:%u: the flow table refused the rule: %s", path,
-				 pol->rules[i].line, strerror(-ret));
-			SDNFV_LOG(mgr, ERR, "%s:%u: the flow table refused the rule: %s", path,
-				  pol->rules[i].line, strerror(-ret));
+			refuse(err, errlen, "%s:%u: the flow table refused the rule: %s", path,
+			       pol->rules[i].line, strerror(-ret));
 			/* Nothing of a refused file stays: its rules and chains go again (the
 			 * dispatcher does not run yet; service names stay, unused). */
 			while (i-- > 0) {

@@ -38,8 +38,9 @@ struct disp_state {
 
 static struct disp_state ds; /* one dispatcher per process (one manager per process) */
 
-uint32_t
-sdnfv_mgr__flow_id(const struct sdnfv_flow_key *k)
+/* The symmetric flow id of a key: both directions of a flow give the same id. */
+static inline uint32_t
+flow_id(const struct sdnfv_flow_key *k)
 {
 	const uint64_t *s = (const uint64_t *)(const void *)&k->src;
 	const uint64_t *d = (const uint64_t *)(const void *)&k->dst;
@@ -389,7 +390,7 @@ from_port(struct sdnfv_mgr *mgr, uint16_t port, struct rte_mbuf **pkts, unsigned
 
 		if (i + 4 < n)
 			rte_prefetch0(sdnfv_meta_get(pkts[i + 4]));
-		meta->flow_id = sdnfv_mgr__flow_id(&keys[i]);
+		meta->flow_id = flow_id(&keys[i]);
 		meta->action = SDNFV_ACT_NONE;
 		meta->flags = 0;
 		if (likely(a != NULL && a->type == SDNFV_FLOW_ACT_USER)) {
@@ -476,16 +477,13 @@ reclaim(struct sdnfv_mgr *mgr, uint16_t id, bool forward)
 		deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() / 10;
 		while (!place_stash(mgr, d) && rte_get_tsc_cycles() < deadline)
 			flush(mgr);
+		/* What still finds no room is lost with the NF: counted, and the stash is
+		 * empty for the next burst. */
 		if (d->n_stash > 0) {
 			free_count(mgr, &d->stash[d->stash_off], d->n_stash - d->stash_off,
 				   SDNFV_MGR_DROP_NF_DIED);
 			d->n_stash = d->stash_off = 0;
 		}
-	}
-	if (d->n_stash > 0) {
-		free_count(mgr, &d->stash[d->stash_off], d->n_stash - d->stash_off,
-			   SDNFV_MGR_DROP_NF_DIED);
-		d->n_stash = d->stash_off = 0;
 	}
 	if (out_n > 0 && out_n <= RTE_DIM(s->out) && sent < out_n)
 		free_count(mgr, &s->out[sent], out_n - sent, SDNFV_MGR_DROP_NF_DIED);
@@ -562,14 +560,10 @@ local_duties(struct sdnfv_mgr *mgr, uint64_t now)
 		struct sdnfv_nf *nf =
 			msg->nf < mgr->host->max_nfs ? mgr->disp[msg->nf].local : NULL;
 
-		if (nf != NULL && nf->ops.message != NULL) {
-			struct sdnfv_nf_msg m = { .type = msg->user_type,
-						  .len = msg->len,
-						  .data = msg->data };
-
-			nf->ops.message(nf, &m, nf->p.arg);
-		}
-		rte_free(msg);
+		if (nf != NULL)
+			sdnfv_nf__deliver(nf, msg);
+		else
+			rte_free(msg);
 	}
 	for (i = 0; i < mgr->n_locals; i++) {
 		struct sdnfv_nf *nf = mgr->locals[i];

@@ -289,10 +289,7 @@ on_register(const struct rte_mp_msg *msg, const void *peer)
 	s->lcore = req.lcore;
 	s->group = req.group;
 	mgr->pidfd[id] = pfd;
-	mgr->disp[id].signals = 0;
-	/* The dispatcher keeps the eventfd to wake the NF. */
-	mgr->disp[id].local = NULL;
-	mgr->efd[id] = efd;
+	mgr->efd[id] = efd; /* the dispatcher wakes the NF through it */
 	__atomic_store_n(&s->state, SDNFV_NF_STARTING, __ATOMIC_RELEASE);
 	mgr->n_live++;
 	mgr->nfs_admitted++;
@@ -443,10 +440,8 @@ sdnfv_mgr_nf_send(struct sdnfv_mgr *mgr, uint16_t id, uint32_t type, const void 
 	if (len > 0)
 		memcpy(msg->data, data, len);
 	if (mgr->disp[id].local != NULL) {
-		struct sdnfv_nf *nf = mgr->disp[id].local;
 		/* A local NF runs in the dispatcher: queue it there. */
 		ret = rte_ring_mp_enqueue(mgr->local_msgs, msg) == 0 ? 0 : -ENOBUFS;
-		(void)nf;
 	} else if (sdnfv_ring_sp_enqueue_burst(s->to_nf, (void **)&msg, 1, NULL) != 1) {
 		ret = -ENOBUFS;
 	}
@@ -466,6 +461,16 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* The control thread                                                                         */
 
+/* Let the dispatcher forget a gracefully stopped NF, once. Under the lock. */
+static void
+post_remove(struct sdnfv_mgr *mgr, uint16_t id)
+{
+	if (!mgr->remove_posted[id]) {
+		mgr->remove_posted[id] = true;
+		post_cmd(mgr, MGR_CMD_NF_REMOVE, id);
+	}
+}
+
 /* An NF process exited: take it out of its service and let the dispatcher reclaim its packets.
  * Under the lock. */
 static void
@@ -476,10 +481,7 @@ nf_died(struct sdnfv_mgr *mgr, uint16_t id)
 
 	if (s->state == SDNFV_NF_STOPPED) {
 		/* It left gracefully and then exited. */
-		if (!mgr->remove_posted[id]) {
-			mgr->remove_posted[id] = true;
-			post_cmd(mgr, MGR_CMD_NF_REMOVE, id);
-		}
+		post_remove(mgr, id);
 		close(mgr->pidfd[id]);
 		mgr->pidfd[id] = -1;
 		return;
@@ -512,13 +514,6 @@ handle_nf_messages(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s)
 		sdnfv_mgr__message(mgr, s, msgs[i]);
 		rte_free(msgs[i]);
 	}
-}
-
-static void
-print_stats(struct sdnfv_mgr *mgr)
-{
-	sdnfv_mgr_dump(mgr, stdout);
-	fflush(stdout);
 }
 
 static void *
@@ -569,10 +564,8 @@ control_main(void *arg)
 				handle_nf_messages(mgr, s);
 			/* A gracefully stopped NF whose process lives on (a group or a host
 			 * program that keeps running) is forgotten too. */
-			if (s != NULL && s->state == SDNFV_NF_STOPPED && !mgr->remove_posted[id]) {
-				mgr->remove_posted[id] = true;
-				post_cmd(mgr, MGR_CMD_NF_REMOVE, (uint16_t)id);
-			}
+			if (s != NULL && s->state == SDNFV_NF_STOPPED)
+				post_remove(mgr, (uint16_t)id);
 		}
 		sdnfv_mgr__local_messages(mgr);
 		sdnfv_flow_maintain(mgr->flows, 4096);
@@ -586,7 +579,8 @@ control_main(void *arg)
 		if (mgr->p.stats_period_ms > 0 &&
 		    sdnfv_clock_ns() - last_stats >= mgr->p.stats_period_ms * 1000000ull) {
 			last_stats = sdnfv_clock_ns();
-			print_stats(mgr);
+			sdnfv_mgr_dump(mgr, stdout);
+			fflush(stdout);
 		}
 	}
 	free(pfd);

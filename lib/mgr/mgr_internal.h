@@ -174,7 +174,4 @@ int sdnfv_mgr__telemetry_register(struct sdnfv_mgr *mgr);
 void sdnfv_mgr__telemetry_unregister(struct sdnfv_mgr *mgr);
 void sdnfv_mgr__rates_update(struct sdnfv_mgr *mgr, uint64_t elapsed_ns);
 
-/* the symmetric flow id of a key: both directions of a flow give the same id */
-uint32_t sdnfv_mgr__flow_id(const struct sdnfv_flow_key *k);
-
 #endif /* SDNFV_LIB_MGR_INTERNAL_H */

@@ -592,18 +592,22 @@ handle_messages(struct sdnfv_nf *nf)
 	unsigned int i, n;
 
 	n = sdnfv_ring_sc_dequeue_burst(nf->slot->to_nf, (void **)msgs, RTE_DIM(msgs), NULL);
-	for (i = 0; i < n; i++) {
-		struct sdnfv_host_msg *msg = msgs[i];
+	for (i = 0; i < n; i++)
+		sdnfv_nf__deliver(nf, msgs[i]);
+}
 
-		if (msg->type == SDNFV_HOST_MSG_USER && nf->ops.message != NULL) {
-			struct sdnfv_nf_msg m = { .type = msg->user_type,
-						  .len = msg->len,
-						  .data = msg->data };
+/* Hand a message from the manager to the NF's message handler, then free it. */
+void
+sdnfv_nf__deliver(struct sdnfv_nf *nf, struct sdnfv_host_msg *msg)
+{
+	if (msg->type == SDNFV_HOST_MSG_USER && nf->ops.message != NULL) {
+		struct sdnfv_nf_msg m = { .type = msg->user_type,
+					  .len = msg->len,
+					  .data = msg->data };
 
-			nf->ops.message(nf, &m, nf->p.arg);
-		}
-		rte_free(msg);
+		nf->ops.message(nf, &m, nf->p.arg);
 	}
+	rte_free(msg);
 }
 
 static int

@@ -48,5 +48,6 @@ int sdnfv_nf__local_init(struct sdnfv_nf *nf, const struct sdnfv_nf_params *para
 			 struct sdnfv_host *h, struct sdnfv_host_nf *slot);
 void sdnfv_nf__burst(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n);
 void sdnfv_nf__flush_released(struct sdnfv_nf *nf);
+void sdnfv_nf__deliver(struct sdnfv_nf *nf, struct sdnfv_host_msg *msg);
 
 #endif /* SDNFV_LIB_NF_INTERNAL_H */

@@ -211,6 +211,20 @@ free_all(struct rte_mbuf **pkts, unsigned int n)
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
+/* The packets that came out carry sequence numbers 0, step, 2 * step ... in order; then they are
+ * freed. */
+static void
+expect_seqs(struct rte_mbuf **pkts, unsigned int n, unsigned int step)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pkt_seq(pkts[i]) != i * step)
+			cr_assert_fail("packet %u left as %u, expected %u: order lost", i,
+				       pkt_seq(pkts[i]), i * step);
+	free_all(pkts, n);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Local NFs                                                                                  */
 
@@ -384,10 +398,7 @@ Test(mgr, a_chain_of_local_nfs_carries_every_packet_in_order_and_returns_every_m
 		inject(&r, 0, udp_pkt(&r, 0x0a000001 + i % 7, 0x0a000101, 1000 + i % 7, 1, i));
 	n = collect(&r, 1, out, 300);
 	cr_assert_eq(n, 300, "%u of 300 packets left port 1", n);
-	for (i = 0; i < n; i++)
-		if (pkt_seq(out[i]) != i)
-			cr_assert_fail("packet %u left as %u: order lost", i, pkt_seq(out[i]));
-	free_all(out, n);
+	expect_seqs(out, n, 1);
 	settle(&r, 300);
 	cr_expect_eq(a.seen, 300);
 	cr_expect_eq(b.seen, 300);
@@ -428,10 +439,7 @@ Test(mgr, drop_verdicts_are_freed_and_counted_against_the_nf)
 		inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 1, i));
 	n = collect(&r, 1, out, 50);
 	cr_assert_eq(n, 50);
-	for (i = 0; i < n; i++)
-		if (pkt_seq(out[i]) != 2 * i)
-			cr_assert_fail("packet %u is %u, expected %u", i, pkt_seq(out[i]), 2 * i);
-	free_all(out, n);
+	expect_seqs(out, n, 2);
 	settle(&r, 100);
 	sdnfv_mgr_stats(r.mgr, &st);
 	cr_expect_eq(st.drops[SDNFV_MGR_DROP_VERDICT], 50);
@@ -490,10 +498,7 @@ Test(mgr, held_packets_leave_when_released_and_none_is_lost)
 		inject(&r, 0, udp_pkt(&r, 0x0a000001, 0x0a000101, 1000, 1, i));
 	n = collect(&r, 1, out, 40);
 	cr_assert_eq(n, 40, "%u of 40 held packets came out after release", n);
-	for (i = 0; i < n; i++)
-		if (pkt_seq(out[i]) != i)
-			cr_assert_fail("held packet %u left as %u", i, pkt_seq(out[i]));
-	free_all(out, n);
+	expect_seqs(out, n, 1);
 	settle(&r, 40);
 	sdnfv_mgr_stats(r.mgr, &st);
 	cr_expect_eq(st.pool_in_use, 0);
