@@ -14,6 +14,7 @@
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "mgr/mgr_internal.h"
 
@@ -120,6 +121,43 @@ tel_nfs(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* The NF's latest state report, when the manager still has it: as text when it is printable and
+ * fits a telemetry string (an NF that wants its report seen, like the monitor's rates, sends text),
+ * else only its length. */
+static void
+add_last_report(struct sdnfv_mgr *mgr, struct rte_tel_data *d, uint16_t id)
+{
+	uint64_t k, n = mgr->n_report_log;
+
+	for (k = 0; k < RTE_MIN(n, (uint64_t)MGR_REPORT_LOG); k++) {
+		const struct mgr_report *r = &mgr->report_log[(n - 1 - k) % MGR_REPORT_LOG];
+		char text[RTE_TEL_MAX_STRING_LEN];
+		bool printable = r->len < sizeof(text);
+		unsigned int i;
+
+		if (r->nf != id)
+			continue;
+		for (i = 0; printable && i < r->len; i++)
+			printable = r->data[i] >= 0x20 && r->data[i] < 0x7f;
+		/* A trailing NUL is part of many text reports. */
+		if (!printable && r->len > 0 && r->len <= sizeof(text) &&
+		    r->data[r->len - 1] == 0) {
+			printable = true;
+			for (i = 0; printable && i + 1 < r->len; i++)
+				printable = r->data[i] >= 0x20 && r->data[i] < 0x7f;
+		}
+		if (printable) {
+			memcpy(text, r->data, r->len);
+			text[RTE_MIN((size_t)r->len, sizeof(text) - 1)] = '\0';
+			rte_tel_data_add_dict_string(d, "report", text);
+		}
+		rte_tel_data_add_dict_u64(d, "report_bytes", r->len);
+		rte_tel_data_add_dict_u64(d, "report_age_ms",
+					  (sdnfv_clock_ns() - r->time_ns) / 1000000);
+		return;
+	}
+}
+
 static int
 tel_nf(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -168,6 +206,7 @@ tel_nf(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "path_applied", s->path_applied);
 	rte_tel_data_add_dict_u64(d, "path_refused", s->path_refused);
 	rte_tel_data_add_dict_u64(d, "reports", s->reports);
+	add_last_report(mgr, d, (uint16_t)id);
 	rte_tel_data_add_dict_u64(d, "wakeups", s->wakeups);
 	rte_tel_data_add_dict_u64(d, "wake_ns_avg",
 				  s->wakeups ? s->wake_cycles * 1000000000ull / hz / s->wakeups
