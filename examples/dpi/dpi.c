@@ -119,6 +119,7 @@ struct dpi {
 	hs_database_t *db;
 	hs_scratch_t *scratch;
 	struct flow *flows;
+	uint32_t *sigs; /* per entry: its key's hash (0: free), so a lookup reads one cache line */
 	uint32_t bucket_mask;
 	struct dpi_stats st;
 	uint64_t last_report_ns;
@@ -829,7 +830,10 @@ dpi_create_from_text(const char *text, const char *name, const struct dpi_opts *
 		flows = rte_align32pow2(flows);
 		d->bucket_mask = flows / BUCKET_SLOTS - 1;
 		d->flows = calloc(flows, sizeof(*d->flows));
-		if (d->flows == NULL) {
+		d->sigs = aligned_alloc(64, flows * sizeof(*d->sigs));
+		if (d->sigs != NULL)
+			memset(d->sigs, 0, flows * sizeof(*d->sigs));
+		if (d->flows == NULL || d->sigs == NULL) {
 			snprintf(err, errlen, "%s: out of memory for %u flows", name, flows);
 			ret = -ENOMEM;
 		}
@@ -899,6 +903,7 @@ dpi_free(struct dpi *d)
 		}
 		free(d->flows);
 	}
+	free(d->sigs);
 	for (i = 0; i < d->nrules; i++)
 		free(d->rules[i].msg);
 	for (i = 0; i < d->npats; i++)
@@ -1091,21 +1096,25 @@ flow_end(struct dpi *d, struct flow *f, uint64_t pkt_no)
 			d->st.hs_errors++;
 	}
 	f->used = false;
+	d->sigs[f - d->flows] = 0;
 }
 
 static struct flow *
 flow_get(struct dpi *d, const struct sdnfv_pkt_key *key, uint64_t now_ns, uint64_t pkt_no)
 {
-	uint32_t b = sdnfv_pkt_key_hash(key, 0) & d->bucket_mask;
+	uint32_t h = sdnfv_pkt_key_hash(key, 0), sig = h ? h : 1, b = h & d->bucket_mask;
 	struct flow *slots = &d->flows[(size_t)b * BUCKET_SLOTS], *victim = NULL, *f;
+	uint32_t *sigs = &d->sigs[(size_t)b * BUCKET_SLOTS];
 	unsigned int i;
 
 	for (i = 0; i < BUCKET_SLOTS; i++) {
-		f = &slots[i];
-		if (f->used && memcmp(&f->key, key, sizeof(*key)) == 0) {
-			f->last_ns = now_ns;
-			return f;
+		if (sigs[i] == sig && memcmp(&slots[i].key, key, sizeof(*key)) == 0) {
+			slots[i].last_ns = now_ns;
+			return &slots[i];
 		}
+	}
+	for (i = 0; i < BUCKET_SLOTS; i++) {
+		f = &slots[i];
 		if (!f->used) {
 			if (victim == NULL || victim->used)
 				victim = f;
@@ -1127,6 +1136,7 @@ flow_get(struct dpi *d, const struct sdnfv_pkt_key *key, uint64_t now_ns, uint64
 	f->key = *key;
 	f->last_ns = now_ns;
 	f->used = true;
+	sigs[f - slots] = sig;
 	f->dropped = false;
 	f->passed = false;
 	f->target = -1;
