@@ -830,7 +830,7 @@ dpi_create_from_text(const char *text, const char *name, const struct dpi_opts *
 		flows = rte_align32pow2(flows);
 		d->bucket_mask = flows / BUCKET_SLOTS - 1;
 		d->flows = calloc(flows, sizeof(*d->flows));
-		d->sigs = aligned_alloc(64, flows * sizeof(*d->sigs));
+		d->sigs = aligned_alloc(64, RTE_ALIGN_CEIL(flows * sizeof(*d->sigs), 64));
 		if (d->sigs != NULL)
 			memset(d->sigs, 0, flows * sizeof(*d->sigs));
 		if (d->flows == NULL || d->sigs == NULL) {
