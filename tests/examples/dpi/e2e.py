@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The IDS -> scrubber walkthrough of examples/dpi/README.md, end to end, checked.
 
-usage: e2e.py ids   (environment: SDNFV_BUILD_ROOT, SDNFV_SOURCE_ROOT, SDNFV_TEST_PREFIX)
+usage: e2e.py ids|ids_clean   (environment: SDNFV_BUILD_ROOT, SDNFV_SOURCE_ROOT, SDNFV_TEST_PREFIX)
 
 The manager reads examples/data/ids.pcap with examples/dpi/ids-policy.yaml (chain [dpi] -> back
 out, the dpi hop may redirect to the scrubber); dpi runs examples/dpi/ids.rules, the scrubber
@@ -10,6 +10,8 @@ drops. Checks: the alert for the split signature; /sdnfv/paths shows one applied
 flow to the scrubber; /sdnfv/chains a derived chain dpi -> scrubber; the scrubber received exactly
 the packets of that flow from the one completing the signature on (both directions), no other
 flow; the output capture holds every other packet, unchanged, and none of those; counters agree.
+ids_clean: the same with the scrubber in clean mode: those packets leave too, without their TCP
+payload, with lengths and checksums that scapy recomputes to the same values.
 """
 import json
 import os
@@ -36,7 +38,7 @@ def flow_key(p):
     return (p[1],) + tuple(sorted([a, b]))
 
 
-def scenario_ids(tmp):
+def scenario_ids(tmp, mode):
     # What must happen, from the reference scan: the redirect fires at frame `trig` of flow B,
     # and from there every frame of B (both directions) belongs to the scrubber.
     alerts = [a for a in refscan.scan(PCAP, refscan.parse_rules(RULES)) if a["action"] == "redirect"]
@@ -54,7 +56,7 @@ def scenario_ids(tmp):
     try:
         check(h.wait_ready(), "manager ready")
         dpi = h.proc(DPI, "--rules", RULES, "--alerts", alerts_file)
-        scr = h.proc(SCRUBBER, "--mode", "drop")
+        scr = h.proc(SCRUBBER, "--mode", mode)
         # Traffic starts once both NFs run; wait until every frame came in and left.
         deadline = time.time() + 30
         st = None
@@ -63,7 +65,7 @@ def scenario_ids(tmp):
                 st = h.telemetry("/sdnfv/stats")
             except OSError:
                 st = None
-            if st and st.get("rx") == len(frames):
+            if st and st.get("rx") == len(frames) and st.get("to_nf") == len(frames) + len(scrubbed):
                 break
             time.sleep(0.1)
         print("/sdnfv/stats " + json.dumps(st))
@@ -102,9 +104,9 @@ def scenario_ids(tmp):
           "/sdnfv/chains: the policy chain [dpi] and a derived chain [dpi, scrubber]")
     check(nf_scr["rx"] == len(scrubbed),
           "telemetry: the scrubber received %d packets (expected %d)" % (nf_scr["rx"], len(scrubbed)))
-    m = re.search(r"scrubber: summary mode drop rx (\d+) .* flows (\d+)", sout)
+    m = re.search(r"scrubber: summary mode %s rx (\d+) .* flows (\d+)" % mode, sout)
     check(m is not None and int(m.group(1)) == len(scrubbed) and int(m.group(2)) == 1,
-          "scrubber summary: %d packets dropped, one flow" % len(scrubbed))
+          "scrubber summary: %d packets scrubbed (%s), one flow" % (len(scrubbed), mode))
     fl = re.findall(r"scrubber: flow proto 6 (\S+) (\d+) (\S+) (\d+) packets (\d+)", sout)
     check(len(fl) == 1 and {fl[0][0], fl[0][2]} == {"10.0.0.2", "192.0.2.10"} and
           int(fl[0][4]) == len(scrubbed), "scrubber: its only flow is 10.0.0.2:40002 <-> :80")
@@ -113,18 +115,34 @@ def scenario_ids(tmp):
           "dpi summary: every frame seen, %d redirected" % len(scrubbed))
     outf = read_frames(out)
     want = [frames[n - 1] for n in range(1, len(frames) + 1) if n not in scrubbed]
-    check(sorted(outf) == sorted(want),
-          "the output holds the %d other frames unchanged and none of the scrubbed ones (%d out)"
-          % (len(want), len(outf)))
+    if mode == "drop":
+        check(sorted(outf) == sorted(want),
+              "the output holds the %d other frames unchanged and none of the scrubbed ones (%d out)"
+              % (len(want), len(outf)))
+    else:
+        cleaned = [clean_model(frames[n - 1]) for n in scrubbed]
+        check(sorted(outf) == sorted(want + cleaned),
+              "the output holds the %d other frames unchanged and the %d scrubbed ones without "
+              "payload, lengths and checksums as scapy computes them (%d out)"
+              % (len(want), len(cleaned), len(outf)))
     accounting_checks(h, "ids")
 
 
+def clean_model(raw):
+    """What clean mode makes of a frame, by scapy: no TCP payload, lengths and checksums anew."""
+    from scapy.all import Ether, IP, TCP  # noqa: E402
+    p = Ether(raw)
+    p[TCP].remove_payload()
+    del p[IP].len, p[IP].chksum, p[TCP].chksum
+    return bytes(p)
+
+
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] != "ids":
+    if len(sys.argv) != 2 or sys.argv[1] not in ("ids", "ids_clean"):
         print(__doc__)
         sys.exit(2)
     tmp = tempfile.mkdtemp(prefix="dpi-e2e-")
-    scenario_ids(tmp)
+    scenario_ids(tmp, "drop" if sys.argv[1] == "ids" else "clean")
     print("%d failed" % len(failures))
     sys.exit(1 if failures else 0)
 
