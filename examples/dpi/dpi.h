@@ -72,6 +72,14 @@ struct dpi_out {
 enum dpi_verdict dpi_inspect(struct dpi *d, const void *frame, uint32_t len, uint64_t now_ns,
 			     uint64_t pkt_no, struct dpi_out *out);
 
+/*
+ * The same for a burst of up to SDNFV_NF_BURST_MAX frames (the NF's handler uses it: its flow
+ * lookups overlap their cache misses). Frame i gets packet number pkt_no + i.
+ */
+void dpi_inspect_burst(struct dpi *d, const void *const *frames, const uint32_t *lens,
+		       unsigned int n, uint64_t now_ns, uint64_t pkt_no, enum dpi_verdict *verdicts,
+		       struct dpi_out *outs);
+
 /* End every flow's streams, reporting matches at end of data (`$` in a pcre) as alerts. */
 void dpi_flush(struct dpi *d);
 

@@ -345,3 +345,71 @@ Test(dpi, a_full_flow_table_counts_flows_not_inspected)
 	cr_assert_eq(st.not_inspected, 12);
 	dpi_free(d);
 }
+
+/* The burst path (the NF's) gives what packet-by-packet inspection gives: verdicts, counters,
+ * alerts, on many flows with patterns across segments and flow-table pressure. */
+Test(dpi, a_burst_gives_the_same_results_as_one_packet_at_a_time)
+{
+	static const char *const words[] = { "EVIL", "_PAY", "LOAD", "abc", "drop", "zz" };
+	const char *rules =
+		"alert tcp any any -> any 80 (content:\"EVIL_PAYLOAD\"; sid:1;)\n"
+		"drop tcp any any -> any 80 (content:\"dropdrop\"; sid:2;)\n"
+		"alert tcp any any <> any any (content:\"abc\"; nocase; content:\"zz\"; "
+		"sid:3;)\n"
+		"redirect tcp any any -> any 80 (content:\"LOADabc\"; redirect:s; sid:4;)\n";
+	struct dpi_opts o = { .sz = sizeof(o), .quiet = true, .flows = 32, .idle_ns = 1000 };
+	struct dpi *a, *b;
+	char err[256], *ta = NULL, *tb = NULL;
+	size_t la = 0, lb = 0;
+	static uint8_t buf[3000][128];
+	const void *frames[SDNFV_NF_BURST_MAX];
+	uint32_t lens[3000], seq[64] = { 0 };
+	enum dpi_verdict va[3000], vb[SDNFV_NF_BURST_MAX];
+	struct dpi_out out, outs[SDNFV_NF_BURST_MAX];
+	struct dpi_stats sa, sb;
+	unsigned int i, j, n;
+
+	FILE *fa = open_memstream(&ta, &la), *fb = open_memstream(&tb, &lb);
+
+	o.alerts = fa;
+	cr_assert_eq(dpi_create_from_text(rules, "r", &o, &a, err, sizeof(err)), 0, "%s", err);
+	o.alerts = fb;
+	cr_assert_eq(dpi_create_from_text(rules, "r", &o, &b, err, sizeof(err)), 0, "%s", err);
+	srand(3);
+	for (i = 0; i < 3000; i++) {
+		unsigned int f = (unsigned int)rand() % 64;
+		char payload[40] = "";
+
+		for (j = 0; j < 3; j++)
+			strcat(payload, words[rand() % 6]);
+		lens[i] = frame(buf[i], IPPROTO_TCP, CLI + f % 7, (uint16_t)(1000 + f), SRV, 80,
+				seq[f], 0, payload);
+		seq[f] += (uint32_t)strlen(payload);
+	}
+	for (i = 0; i < 3000; i++)
+		va[i] = dpi_inspect(a, buf[i], lens[i], i / 50 * 100, i + 1, &out);
+	for (i = 0; i < 3000; i += n) {
+		/* A burst has one clock reading: keep bursts within one tick of the clock. */
+		n = RTE_MIN(1u + (unsigned int)rand() % SDNFV_NF_BURST_MAX, 50 - i % 50);
+		for (j = 0; j < n; j++)
+			frames[j] = buf[i + j];
+		dpi_inspect_burst(b, frames, lens + i, n, i / 50 * 100, i + 1, vb, outs);
+		for (j = 0; j < n; j++)
+			cr_assert_eq(vb[j], va[i + j], "packet %u", i + j);
+	}
+	dpi_stats(a, &sa);
+	dpi_stats(b, &sb);
+	cr_assert_gt(sa.alerts, 50);
+	cr_assert_gt(sa.not_inspected, 0);
+	cr_assert_eq(memcmp(&sa, &sb, sizeof(sa)), 0);
+	for (i = 0; i < dpi_rules(a); i++)
+		cr_assert_eq(hits(a, i), hits(b, i));
+	dpi_free(a);
+	dpi_free(b);
+	fclose(fa);
+	fclose(fb);
+	cr_assert_gt(la, 0);
+	cr_assert_str_eq(ta, tb);
+	free(ta);
+	free(tb);
+}
