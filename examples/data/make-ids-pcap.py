@@ -10,6 +10,8 @@ Deterministic. Five flows, their packets interleaved:
   C  10.0.0.3:40003  -> 192.0.2.20:8080 benign TCP, the word "EVIL" alone (no full signature)
   D  10.0.0.4:5353   -> 192.0.2.53:53   DNS queries over UDP
   E  [2001:db8::5]:40005 -> [2001:db8::10]:80  benign HTTP over IPv6
+and two malformed frames (an IPv4 total length beyond the frame, a TCP header cut short), which
+dpi counts as malformed and passes.
 usage: make-ids-pcap.py [OUT]   (default: ids.pcap next to this script)
 """
 import os
@@ -96,6 +98,12 @@ def main():
         for k in order:
             if flows[k]:
                 pkts.append(flows[k].pop(0))
+    bad_len = Ether(src=CLI_MAC, dst=SRV_MAC) / IP(src="10.0.0.9", dst="192.0.2.10", len=1400) / \
+        TCP(sport=40009, dport=80, flags="PA") / Raw(b"EVIL_PAYLOAD in a lying packet")
+    short_tcp = bytes(Ether(src=CLI_MAC, dst=SRV_MAC) / IP(src="10.0.0.9", dst="192.0.2.10", proto=6,
+                                                           len=30) / Raw(b"\x9c\x49\x00\x50" + b"\0" * 6))
+    pkts.insert(10, bad_len)
+    pkts.insert(30, Ether(short_tcp))
     for i, p in enumerate(pkts):
         p.time = 1700000000 + i * 0.001
     wrpcap(out, pkts)

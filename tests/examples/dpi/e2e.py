@@ -111,8 +111,9 @@ def scenario_ids(tmp, mode):
     check(len(fl) == 1 and {fl[0][0], fl[0][2]} == {"10.0.0.2", "192.0.2.10"} and
           int(fl[0][4]) == len(scrubbed), "scrubber: its only flow is 10.0.0.2:40002 <-> :80")
     m = re.search(r"dpi: summary rx (\d+) .* redirected (\d+) malformed (\d+)", dout)
-    check(m is not None and int(m.group(1)) == len(frames) and int(m.group(2)) == len(scrubbed),
-          "dpi summary: every frame seen, %d redirected" % len(scrubbed))
+    check(m is not None and int(m.group(1)) == len(frames) and int(m.group(2)) == len(scrubbed) and
+          int(m.group(3)) == 2,
+          "dpi summary: every frame seen, %d redirected, the 2 malformed ones counted" % len(scrubbed))
     outf = read_frames(out)
     want = [frames[n - 1] for n in range(1, len(frames) + 1) if n not in scrubbed]
     if mode == "drop":

@@ -86,9 +86,19 @@ def main():
         check(got == want, "%s: dpi's %d alerts equal the reference's %d" % (name, len(got), len(want)))
         total += len(want)
         sids |= {a["sid"] for a in want}
+    # The program refuses a broken rule file with its line, before touching any packet.
+    bad = os.path.join(tmp, "bad.rules")
+    with open(bad, "w") as f:
+        f.write("# ok so far\nalert tcp any any -> any 80 (content:\"a\"; sid:1;)\n"
+                "alert tcp any any -> any 80 (content:\"b\"; flowbits:set,x; sid:2;)\n")
+    r = subprocess.run([DPI, "--pcap", caps[0], "--rules", bad], capture_output=True, text=True)
+    check(r.returncode == 1 and "bad.rules:3: unsupported option 'flowbits'" in r.stderr and
+          "summary" not in r.stdout,
+          "a rule file with an unsupported option is refused with its line (%d: %s)"
+          % (r.returncode, r.stderr.strip()))
     check(total >= 40, "the comparison is not vacuous: %d alerts in all" % total)
     check(len(sids) >= 14, "most rules fire somewhere (%d sids: %s)" % (len(sids), sorted(sids)))
-    print("%d passed, %d failed" % (len(caps) * 2 + 2 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (len(caps) * 2 + 3 - len(failures), len(failures)))
     sys.exit(1 if failures else 0)
 
 

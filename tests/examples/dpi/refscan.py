@@ -189,8 +189,13 @@ def packets(path):
                 fam = socket.AF_INET6
             else:
                 continue
+            if (fam == socket.AF_INET and len(ip) < ip.len) or \
+                    (fam == socket.AF_INET6 and len(ip) < 40 + ip.plen):
+                continue  # a length beyond the frame: malformed, the NF passes it uninspected
             l4 = ip.data
             proto = ip.p if fam == socket.AF_INET else ip.nxt
+            if proto in (6, 17) and not isinstance(l4, (dpkt.tcp.TCP, dpkt.udp.UDP)):
+                continue  # a TCP/UDP header cut short: malformed
             if isinstance(l4, dpkt.tcp.TCP):
                 sp, dp, payload = l4.sport, l4.dport, bytes(l4.data)
                 proto = 6
