@@ -142,8 +142,8 @@ def main():
     if len(sys.argv) != 2 or sys.argv[1] not in ("ids", "ids_clean"):
         print(__doc__)
         sys.exit(2)
-    tmp = tempfile.mkdtemp(prefix="dpi-e2e-")
-    scenario_ids(tmp, "drop" if sys.argv[1] == "ids" else "clean")
+    with tempfile.TemporaryDirectory(prefix="dpi-e2e-") as tmp:
+        scenario_ids(tmp, "drop" if sys.argv[1] == "ids" else "clean")
     print("%d failed" % len(failures))
     sys.exit(1 if failures else 0)
 

@@ -52,13 +52,23 @@ def crafted(path):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="dpi-ref-")
+    with tempfile.TemporaryDirectory(prefix="dpi-ref-") as tmp:
+        run(tmp)
+    print("%d passed, %d failed" % (len(CAPS) * 2 + 3 - len(failures), len(failures)))
+    sys.exit(1 if failures else 0)
+
+
+CAPS = []
+
+
+def run(tmp):
     crafted(os.path.join(tmp, "crafted.pcap"))
     caps = [os.path.join(SOURCE, "examples", "data", "ids.pcap"), os.path.join(tmp, "crafted.pcap")]
     caps += [os.path.join(DPKT, f) for f in ("http.pcap", "nb6-http.pcap", "dns_icmp.pcap")]
     caps += [os.path.join(SHARED, f) for f in ("tcpreplay_test.pcap", "onvm_pktgen_big.pcap",
                                                "onvm_pktgen_test1.pcap", "onvm_64B_download.pcap",
                                                "tcpreplay_fragroute.pcap")]
+    CAPS[:] = caps
     rules = refscan.parse_rules(RULES)
     total, sids = 0, set()
     for cap in caps:
@@ -98,8 +108,6 @@ def main():
           % (r.returncode, r.stderr.strip()))
     check(total >= 40, "the comparison is not vacuous: %d alerts in all" % total)
     check(len(sids) >= 14, "most rules fire somewhere (%d sids: %s)" % (len(sids), sorted(sids)))
-    print("%d passed, %d failed" % (len(caps) * 2 + 3 - len(failures), len(failures)))
-    sys.exit(1 if failures else 0)
 
 
 if __name__ == "__main__":
