@@ -509,6 +509,21 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 	unsigned int i, first_pat = d->npats;
 	int ret;
 
+/* Refuse the rule, freeing what it allocated. */
+#define FAIL(...)                             \
+	do {                                  \
+		ret = refuse(p, __VA_ARGS__); \
+		goto fail_ret;                \
+	} while (0)
+/* The pattern being read is complete: into the rule's list (which then owns its expr). */
+#define FLUSH_PAT()                                                                             \
+	do {                                                                                    \
+		if (have_pat) {                                                                 \
+			if (finish_content(p, &cur_pat) < 0 || add_pat(d, p, &r, &cur_pat) < 0) \
+				goto fail;                                                      \
+			have_pat = false;                                                       \
+		}                                                                               \
+	} while (0)
 	memset(&r, 0, sizeof(r));
 	r.line = p->line;
 	r.target = -1;
@@ -516,13 +531,13 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 	for (i = 0; i < 7; i++) {
 		tok[i] = next_token(&cur);
 		if (tok[i] == NULL)
-			return refuse(p, "rule header needs action proto src sport dir dst dport");
+			FAIL("rule header needs action proto src sport dir dst dport");
 	}
 	for (i = 0; i < RTE_DIM(action_names); i++)
 		if (strcmp(tok[0], action_names[i]) == 0)
 			break;
 	if (i == RTE_DIM(action_names))
-		return refuse(p, "unsupported action '%s'", tok[0]);
+		FAIL("unsupported action '%s'", tok[0]);
 	r.action = (enum action)i;
 	if (strcmp(tok[1], "tcp") == 0)
 		r.proto = IPPROTO_TCP;
@@ -533,23 +548,23 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 	else if (strcmp(tok[1], "ip") == 0)
 		r.proto = -1;
 	else
-		return refuse(p, "unsupported protocol '%s'", tok[1]);
+		FAIL("unsupported protocol '%s'", tok[1]);
 	if (parse_addrs(p, tok[2], &r.src) < 0 || parse_ports(p, tok[3], &r.sport) < 0 ||
 	    parse_addrs(p, tok[5], &r.dst) < 0 || parse_ports(p, tok[6], &r.dport) < 0)
-		return -EINVAL;
+		goto fail;
 	if ((r.proto != IPPROTO_TCP && r.proto != IPPROTO_UDP) && (!r.sport.any || !r.dport.any))
-		return refuse(p, "ports need protocol tcp or udp");
+		FAIL("ports need protocol tcp or udp");
 	if (strcmp(tok[4], "->") == 0)
 		r.bidir = false;
 	else if (strcmp(tok[4], "<>") == 0)
 		r.bidir = true;
 	else
-		return refuse(p, "bad direction '%s' (-> or <>)", tok[4]);
+		FAIL("bad direction '%s' (-> or <>)", tok[4]);
 
 	cur = skip_ws(cur);
 	opts = rtrim(cur);
 	if (opts[0] != '(' || opts[strlen(opts) - 1] != ')')
-		return refuse(p, "options must be in ( ... ) at the end of the line");
+		FAIL("options must be in ( ... ) at the end of the line");
 	opts[strlen(opts) - 1] = '\0';
 	opts++;
 
@@ -570,7 +585,7 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 			char *m;
 
 			if (unquote(p, "msg", val, false, &m) < 0)
-				return -EINVAL;
+				goto fail;
 			free(r.msg);
 			r.msg = strdup(m);
 			have_msg = true;
@@ -578,14 +593,14 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 			unsigned long v;
 
 			if (parse_uint(val, UINT32_MAX, &v) < 0 || v == 0)
-				return refuse(p, "bad sid '%s'", val);
+				FAIL("bad sid '%s'", val);
 			r.sid = (uint32_t)v;
 			have_sid = true;
 		} else if (strcmp(name, "rev") == 0 && val != NULL) {
 			unsigned long v;
 
 			if (parse_uint(val, UINT32_MAX, &v) < 0)
-				return refuse(p, "bad rev '%s'", val);
+				FAIL("bad rev '%s'", val);
 		} else if ((strcmp(name, "classtype") == 0 || strcmp(name, "metadata") == 0 ||
 			    strcmp(name, "reference") == 0) &&
 			   val != NULL) {
@@ -597,9 +612,7 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 			size_t len = 0, k;
 			char *expr;
 
-			if (have_pat &&
-			    (finish_content(p, &cur_pat) < 0 || add_pat(d, p, &r, &cur_pat) < 0))
-				goto fail;
+			FLUSH_PAT();
 			if (parse_content(p, val, buf, &len) < 0)
 				goto fail;
 			expr = malloc(len * 4 + 1);
@@ -615,22 +628,22 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 			have_pat = true;
 		} else if (strcmp(name, "nocase") == 0 && val == NULL) {
 			if (!have_pat || !cur_pat.is_content)
-				return refuse(p, "nocase without a content before it");
+				FAIL("nocase without a content before it");
 			cur_pat.flags |= HS_FLAG_CASELESS;
 		} else if ((strcmp(name, "offset") == 0 || strcmp(name, "depth") == 0) &&
 			   val != NULL) {
 			unsigned long v;
 
 			if (!have_pat || !cur_pat.is_content)
-				return refuse(p, "%s without a content before it", name);
+				FAIL("%s without a content before it", name);
 			if (parse_uint(val, 1u << 30, &v) < 0)
-				return refuse(p, "bad %s '%s'", name, val);
+				FAIL("bad %s '%s'", name, val);
 			if (name[0] == 'o') {
 				cur_pat.offset = v;
 				cur_pat.has_offset = true;
 			} else {
 				if (v == 0)
-					return refuse(p, "depth must be at least 1");
+					FAIL("depth must be at least 1");
 				cur_pat.depth = v;
 				cur_pat.has_depth = true;
 			}
@@ -638,15 +651,13 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 			char *re, *slash, *f;
 			size_t n;
 
-			if (have_pat &&
-			    (finish_content(p, &cur_pat) < 0 || add_pat(d, p, &r, &cur_pat) < 0))
-				goto fail;
+			FLUSH_PAT();
 			if (unquote(p, "pcre", val, true, &re) < 0)
 				goto fail;
 			n = strlen(re);
 			slash = strrchr(re, '/');
 			if (n < 2 || re[0] != '/' || slash == re)
-				return refuse(p, "pcre: expected \"/regex/flags\"");
+				FAIL("pcre: expected \"/regex/flags\"");
 			*slash = '\0';
 			memset(&cur_pat, 0, sizeof(cur_pat));
 			cur_pat.flags = HS_FLAG_SINGLEMATCH;
@@ -658,7 +669,7 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 				else if (*f == 'm')
 					cur_pat.flags |= HS_FLAG_MULTILINE;
 				else
-					return refuse(p, "unsupported pcre flag '%c'", *f);
+					FAIL("unsupported pcre flag '%c'", *f);
 			}
 			cur_pat.expr = strdup(re + 1);
 			if (cur_pat.expr == NULL)
@@ -669,9 +680,7 @@ parse_rule(struct dpi *d, struct parser *p, char *line)
 			goto fail_ret;
 		}
 	}
-	if (have_pat && (finish_content(p, &cur_pat) < 0 || add_pat(d, p, &r, &cur_pat) < 0))
-		goto fail;
-	have_pat = false;
+	FLUSH_PAT();
 	if (!have_sid) {
 		ret = refuse(p, "rule has no sid");
 		goto fail_ret;
@@ -727,6 +736,8 @@ fail_ret:
 		free(d->pats[--d->npats].expr);
 	free(r.msg);
 	return ret;
+#undef FAIL
+#undef FLUSH_PAT
 }
 
 static int

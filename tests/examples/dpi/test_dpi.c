@@ -413,3 +413,38 @@ Test(dpi, a_burst_gives_the_same_results_as_one_packet_at_a_time)
 	free(ta);
 	free(tb);
 }
+
+/* Mutated rule lines are accepted or refused with a line number, never crash (the sanitizer build
+ * runs this too). */
+Test(dpi, mutated_rule_lines_never_crash_the_parser)
+{
+	static const char base[] = "alert tcp ![10.0.0.0/8,192.0.2.1] 1024: <> any ![80,8080] "
+				   "(msg:\"m\\;x\"; content:\"|41 42|c\\\"d\"; nocase; offset:3; "
+				   "depth:9; pcre:\"/a[bc]+d/si\"; sid:5; rev:1;)";
+	static const char alphabet[] = " ;:\"|\\()[]!,/-<>0123456789abcxyz";
+	char line[sizeof(base)], err[512];
+	struct dpi_opts o = { .sz = sizeof(o), .quiet = true, .flows = 8 };
+	unsigned int i, k, refused = 0;
+	struct dpi *d;
+
+	cr_assert_eq(dpi_create_from_text(base, "r", &o, &d, err, sizeof(err)), 0, "%s", err);
+	dpi_free(d);
+	srand(4);
+	for (i = 0; i < 3000; i++) {
+		memcpy(line, base, sizeof(base));
+		for (k = 0; k < 1 + (unsigned int)rand() % 4; k++)
+			line[rand() % (int)(sizeof(base) - 1)] =
+				alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+		err[0] = '\0';
+		d = NULL;
+		if (dpi_create_from_text(line, "r", &o, &d, err, sizeof(err)) < 0) {
+			refused++;
+			cr_assert(strncmp(err, "r:1: ", 5) == 0 || strncmp(err, "r: ", 3) == 0,
+				  "'%s' for '%s'", err, line);
+			cr_assert_null(d);
+		} else {
+			dpi_free(d);
+		}
+	}
+	cr_assert_gt(refused, 1000);
+}
