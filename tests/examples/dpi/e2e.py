@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The IDS -> scrubber walkthrough of examples/dpi/README.md, end to end, checked.
 
-usage: e2e.py ids|ids_clean   (environment: SDNFV_BUILD_ROOT, SDNFV_SOURCE_ROOT, SDNFV_TEST_PREFIX)
+usage: e2e.py ids|ids_clean|ids_refused   (environment: SDNFV_BUILD_ROOT, SDNFV_SOURCE_ROOT, SDNFV_TEST_PREFIX)
 
 The manager reads examples/data/ids.pcap with examples/dpi/ids-policy.yaml (chain [dpi] -> back
 out, the dpi hop may redirect to the scrubber); dpi runs examples/dpi/ids.rules, the scrubber
@@ -12,6 +12,9 @@ the packets of that flow from the one completing the signature on (both directio
 flow; the output capture holds every other packet, unchanged, and none of those; counters agree.
 ids_clean: the same with the scrubber in clean mode: those packets leave too, without their TCP
 payload, with lengths and checksums that scapy recomputes to the same values.
+ids_refused: a policy that does not allow the redirect at the dpi hop: the manager refuses the
+path change (shown in /sdnfv/paths, counted), no chain is derived, and dpi still sends the rest of
+the flow to the scrubber packet by packet: the same frames reach it.
 """
 import json
 import os
@@ -38,7 +41,7 @@ def flow_key(p):
     return (p[1],) + tuple(sorted([a, b]))
 
 
-def scenario_ids(tmp, mode):
+def scenario_ids(tmp, mode, refused=False):
     # What must happen, from the reference scan: the redirect fires at frame `trig` of flow B,
     # and from there every frame of B (both directions) belongs to the scrubber.
     alerts = [a for a in refscan.scan(PCAP, refscan.parse_rules(RULES)) if a["action"] == "redirect"]
@@ -52,7 +55,14 @@ def scenario_ids(tmp, mode):
 
     out = os.path.join(tmp, "out.pcap")
     alerts_file = os.path.join(tmp, "alerts.txt")
-    h = Host(tmp, POLICY, ["net_pcap0,rx_pcap=%s,tx_pcap=%s" % (PCAP, out)], ["--min-nfs", "2"])
+    policy = POLICY
+    if refused:
+        text = open(POLICY).read().replace("dpi: { redirect: [scrubber] }", "dpi: { skip: true }")
+        check("skip: true" in text, "a policy without the redirect")
+        policy = os.path.join(tmp, "refused.yaml")
+        with open(policy, "w") as f:
+            f.write(text)
+    h = Host(tmp, policy, ["net_pcap0,rx_pcap=%s,tx_pcap=%s" % (PCAP, out)], ["--min-nfs", "2"])
     try:
         check(h.wait_ready(), "manager ready")
         dpi = h.proc(DPI, "--rules", RULES, "--alerts", alerts_file)
@@ -93,15 +103,20 @@ def scenario_ids(tmp, mode):
     got = refscan.read_alerts(alerts_file)
     check([(a["pkt"], a["sid"]) for a in got if a["sid"] == 1000001] == [(trig, 1000001)],
           "the alert is for frame %d, where the signature completes" % trig)
-    applied = [p for p in paths if p["result"] == "applied"]
-    check(len(applied) == 1 and applied[0]["op"] == "redirect" and
-          applied[0]["service"] == "scrubber" and
-          "10.0.0.2:40002" in (applied[0]["src"], applied[0]["dst"]),
-          "/sdnfv/paths: one redirect of flow 10.0.0.2:40002 to the scrubber, applied")
+    want_result = "Operation not permitted" if refused else "applied"
+    ours = [p for p in paths if p["op"] == "redirect" and p["service"] == "scrubber" and
+            "10.0.0.2:40002" in (p["src"], p["dst"])]
+    check(len(ours) == 1 and ours[0]["result"] == want_result,
+          "/sdnfv/paths: one redirect of flow 10.0.0.2:40002 to the scrubber, %s" % want_result)
     check(len(paths) == 1, "/sdnfv/paths: no other path change (%d)" % len(paths))
-    check(any(c["hops"] == ["dpi", "scrubber"] for c in chains) and
-          any(c["hops"] == ["dpi"] for c in chains),
-          "/sdnfv/chains: the policy chain [dpi] and a derived chain [dpi, scrubber]")
+    if refused:
+        check([c["hops"] for c in chains] == [["dpi"]], "/sdnfv/chains: no derived chain")
+        check(re.search(r"path_requests 1 path_refused 1", dout) is not None,
+              "dpi: its request was refused (nf counters)")
+    else:
+        check(any(c["hops"] == ["dpi", "scrubber"] for c in chains) and
+              any(c["hops"] == ["dpi"] for c in chains),
+              "/sdnfv/chains: the policy chain [dpi] and a derived chain [dpi, scrubber]")
     check(nf_scr["rx"] == len(scrubbed),
           "telemetry: the scrubber received %d packets (expected %d)" % (nf_scr["rx"], len(scrubbed)))
     m = re.search(r"scrubber: summary mode %s rx (\d+) .* flows (\d+)" % mode, sout)
@@ -139,11 +154,12 @@ def clean_model(raw):
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in ("ids", "ids_clean"):
+    if len(sys.argv) != 2 or sys.argv[1] not in ("ids", "ids_clean", "ids_refused"):
         print(__doc__)
         sys.exit(2)
     with tempfile.TemporaryDirectory(prefix="dpi-e2e-") as tmp:
-        scenario_ids(tmp, "drop" if sys.argv[1] == "ids" else "clean")
+        scenario_ids(tmp, "clean" if sys.argv[1] == "ids_clean" else "drop",
+                     refused=sys.argv[1] == "ids_refused")
     print("%d failed" % len(failures))
     sys.exit(1 if failures else 0)
 
