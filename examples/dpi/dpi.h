@@ -116,7 +116,7 @@ void dpi_rule_info(const struct dpi *d, unsigned int i, uint32_t *sid, const cha
 /* The summary line `dpi: summary rx N inspected N alerts N ...` and one `dpi: sid` line per rule. */
 void dpi_summary(const struct dpi *d, FILE *f);
 
-/* Hyperscan database and scratch, for benchmarks that compare with plain Hyperscan. */
+/* The Hyperscan database (an hs_database_t), for benchmarks that compare with plain Hyperscan. */
 const void *dpi_hs_database(const struct dpi *d);
 
 /*
