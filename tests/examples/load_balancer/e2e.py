@@ -6,7 +6,7 @@ usage: e2e.py SCENARIO LOAD_BALANCER_BINARY
        (environment: SDNFV_BUILD_ROOT, SDNFV_SOURCE_ROOT, SDNFV_TEST_PREFIX)
 
 Scenarios:
-  spread  a crafted pcap of 400 client connections to a VIP (5 packets each, interleaved), other
+  spread  a crafted pcap of 250 client connections to a VIP (3 packets each, interleaved), other
           traffic and malformed frames -> manager (net_pcap) -> load_balancer -> pcap: every
           connection's packets went to one backend, rewritten with right checksums; the four
           backends got an even share; other traffic left unchanged; malformed frames were
@@ -105,7 +105,9 @@ def scenario_spread(tmp, lb):
     with open(conf, "w") as f:
         f.write(config())
     src, out = os.path.join(tmp, "in.pcap"), os.path.join(tmp, "out.pcap")
-    n_conns, per_conn = 400, 5
+    # Under the NF's ring size (1024) in all: the pcap port is read at full speed, and a slow
+    # (sanitizer) build of the NF must not make the manager drop at the chain's entry.
+    n_conns, per_conn = 250, 3
     pkts, others, malformed = [], [], 0
     for k in range(per_conn):
         for i in range(n_conns):
@@ -165,7 +167,7 @@ def scenario_spread(tmp, lb):
         check(bad_ck == 0, "spread: checksums right after the rewrite (%d wrong)" % bad_ck)
         share = {n: sum(1 for v in placed.values() if v[0] == n) for n in BACKENDS}
         print("spread: connections per backend %s" % share)
-        check(all(0.75 * n_conns / 4 < s < 1.25 * n_conns / 4 for s in share.values()),
+        check(all(0.7 * n_conns / 4 < s < 1.3 * n_conns / 4 for s in share.values()),
               "spread: even spread over the 4 backends (%s)" % share)
         check(sorted(unchanged) == sorted(others), "spread: other traffic left unchanged")
         s = summary(nf_text)
