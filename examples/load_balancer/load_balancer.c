@@ -915,12 +915,15 @@ lb_command(struct lb_ctx *c, const char *text, size_t len, char *err, size_t err
 
 	if (errlen > 0)
 		err[0] = '\0';
-	if (len >= sizeof(buf) || memchr(text, '\0', len) != NULL) {
+	if (text == NULL)
+		len = 0; /* a message without payload */
+	if (len >= sizeof(buf) || (len > 0 && memchr(text, '\0', len) != NULL)) {
 		snprintf(err, errlen, "command too long or not text");
 		c->st.command_errors++;
 		return -EINVAL;
 	}
-	memcpy(buf, text, len);
+	if (len > 0)
+		memcpy(buf, text, len);
 	buf[len] = '\0';
 	for (tok = strtok_r(buf, " \t\r\n", &save); tok != NULL && nw < RTE_DIM(w);
 	     tok = strtok_r(NULL, " \t\r\n", &save))
@@ -1298,7 +1301,7 @@ nf_message(struct sdnfv_nf *nf, const struct sdnfv_nf_msg *msg, void *arg)
 		logf_(c, "command refused: %s", err);
 		report(nf, "load_balancer: command refused");
 	} else {
-		const char *end = memchr(msg->data, '\n', msg->len);
+		const char *end = msg->len ? memchr(msg->data, '\n', msg->len) : NULL;
 
 		logf_(c, "command applied: %.*s",
 		      (int)(end ? (size_t)(end - (const char *)msg->data) : msg->len),

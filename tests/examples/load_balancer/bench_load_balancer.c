@@ -128,8 +128,9 @@ int
 main(int argc, char **argv)
 {
 	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-	unsigned int conns = quick ? 16384 : 262144, packets = quick ? 1u << 20 : 1u << 23;
-	unsigned int n_new = quick ? 1u << 16 : 1u << 19, runs = quick ? 3 : RUNS, r, i;
+	unsigned int conns = quick ? 16384 : LB_CONN_MAX_DEFAULT,
+		     packets = quick ? 1u << 20 : 1u << 22;
+	unsigned int n_new = LB_CONN_MAX_DEFAULT, runs = quick ? 3 : RUNS, r, i;
 	double est[RUNS], nw[RUNS], mg[RUNS];
 	uint8_t *frames = malloc((size_t)conns * FRAME);
 	uint32_t *order = malloc(sizeof(*order) * conns);

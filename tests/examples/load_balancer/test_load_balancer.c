@@ -590,9 +590,11 @@ Test(load_balancer, down_moves_only_that_backends_connections_and_up_brings_it_b
 	cr_assert_lt(lb_command(c, "backend zz down", 15, err, sizeof(err)), 0);
 	cr_assert(strstr(err, "no such backend") != NULL);
 	cr_assert_lt(lb_command(c, "backend b sideways", 18, err, sizeof(err)), 0);
+	cr_assert_lt(lb_command(c, NULL, 0, err, sizeof(err)), 0);
+	cr_assert_lt(lb_command(c, "backend b\0down", 14, err, sizeof(err)), 0);
 	lb_stats_get(c, &s);
 	cr_assert_eq(s.commands, 2);
-	cr_assert_eq(s.command_errors, 2);
+	cr_assert_eq(s.command_errors, 4);
 	stats_identity(c);
 	lb_free(c);
 }
