@@ -9,14 +9,20 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include "load_balancer.h"
 
-#define NONE16   UINT16_MAX
-#define KEY_SEED 0x6c62u /* CRC seed of connection keys */
+#define NONE16 UINT16_MAX
+/* The Maglev entry of a connection is its 5-tuple's hash with this fixed seed, so every instance
+ * and every restart places a connection alike. The connection index uses a seed drawn per process
+ * instead, so nobody can craft tuples that pile up in one probe run. */
+#define PLACE_SEED 0x6c62u
 
 enum { DIR_FWD = 0, DIR_REV = 1 };
 
@@ -83,6 +89,7 @@ struct lb_ctx {
 	uint32_t mask;
 	uint32_t sweep;
 	volatile sig_atomic_t reload_requested;
+	uint32_t seed; /* of the connection index's hash */
 	double ns_per_tsc;
 	struct lb_stats st;
 };
@@ -685,7 +692,7 @@ conn_place(struct lb_ctx *c, uint32_t idx, uint16_t b)
 	uint32_t h;
 
 	rev_key(&k->fwd, be, &rev);
-	h = sdnfv_pkt_key_hash(&rev, KEY_SEED);
+	h = sdnfv_pkt_key_hash(&rev, c->seed);
 	if (slot_find(c, &rev, h) != 0)
 		return -EEXIST;
 	if (k->backend != NONE16) {
@@ -751,6 +758,8 @@ lb_create(const char *path, const struct lb_opts *opts, struct lb_ctx **out, cha
 	c->log = opts != NULL && opts->log != NULL ? opts->log : stderr;
 	c->path = strdup(path);
 	c->ns_per_tsc = 1.0;
+	if (getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		c->seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 	if (c->path == NULL) {
 		free(c);
 		return -ENOMEM;
@@ -1014,7 +1023,7 @@ lb_packet_parsed(struct lb_ctx *c, void *data, struct sdnfv_pkt_info *info, int 
 	}
 	if (info->l4_proto != IPPROTO_TCP && info->l4_proto != IPPROTO_UDP)
 		goto not_a_connection;
-	hash = sdnfv_pkt_key_hash(&key, KEY_SEED);
+	hash = sdnfv_pkt_key_hash(&key, c->seed);
 	ref = slot_find(c, &key, hash);
 	if (ref != 0) {
 		idx = (ref - 1) >> 1;
@@ -1042,7 +1051,7 @@ lb_packet_parsed(struct lb_ctx *c, void *data, struct sdnfv_pkt_info *info, int 
 			return forward(c, data, info, k, now_ns);
 		/* Its backend went down or away: re-place it by the table. */
 		v = &cfg->vips[k->vip];
-		b = v->table[hash % cfg->table_size];
+		b = v->table[sdnfv_pkt_key_hash(&key, PLACE_SEED) % cfg->table_size];
 		if (b == NONE16 || conn_place(c, idx, b) < 0) {
 			uint64_t *why = b == NONE16 ? &st->no_backend : &st->conn_clash;
 
@@ -1064,7 +1073,7 @@ new_conn:
 	}
 	if (v == NULL)
 		goto not_a_connection;
-	b = v->table[hash % cfg->table_size];
+	b = v->table[sdnfv_pkt_key_hash(&key, PLACE_SEED) % cfg->table_size];
 	if (b == NONE16)
 		return drop(&st->no_backend, st);
 	if (c->free_head == UINT32_MAX)

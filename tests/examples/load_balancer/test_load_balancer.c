@@ -1114,3 +1114,18 @@ Test(load_balancer, real_captures_round_trip_through_the_load_balancer)
 	cr_assert_gt(total_fwd, 2000);
 	cr_assert_gt(total_rep, 2000);
 }
+
+/* Placement depends only on the config and the tuple (not on the per-process seed of the
+ * connection index): two instances, or one after a restart, send a connection to one backend. */
+Test(load_balancer, two_instances_place_every_connection_alike)
+{
+	struct lb_ctx *c1 = ctx_from(FOUR), *c2 = ctx_from(FOUR);
+	unsigned int i;
+
+	four_init();
+	for (i = 0; i < 2000; i++)
+		cr_assert_eq(send_conn(c1, i, four, 4, 0), send_conn(c2, i, four, 4, 0),
+			     "connection %u", i);
+	lb_free(c1);
+	lb_free(c2);
+}
