@@ -11,6 +11,9 @@ Scenarios:
           connection's packets went to one backend, rewritten with right checksums; the four
           backends got an even share; other traffic left unchanged; malformed frames were
           dropped and counted; the summary adds up. A broken config is refused with its line.
+  capture a real capture (tcpreplay's test.pcap) with VIPs on its servers: every frame goes
+          through; client -> server frames reach one backend per connection; the rest (server
+          frames, ARP, ICMP, VLAN, IPv6) leaves byte for byte
   down    live traffic through kernel-facing ports (veth -> net_af_packet in, net_tap out):
           connections are placed, backends' replies leave with the VIP as their source; then
           one backend is marked down in the file and SIGHUP makes the NF re-read it: only that
@@ -182,6 +185,79 @@ def scenario_spread(tmp, lb):
         h.cleanup()
 
 
+CAPTURE_CONF = """
+vip 216.34.181.45 tcp 80 name slashdot
+backend sd-a 10.9.1.1:8080
+backend sd-b 10.9.1.2:8080
+vip 96.17.211.172 tcp 80 name akamai
+backend ak-a 10.9.2.1:8080
+backend ak-b 10.9.2.2:8080
+vip 172.16.11.1 udp 53 name dns
+backend dns-a 10.9.4.1
+backend dns-b 10.9.4.2
+"""
+CAPTURE_VIPS = {("216.34.181.45", 6, 80), ("96.17.211.172", 6, 80), ("172.16.11.1", 17, 53)}
+CAPTURE_BACKENDS = {"10.9.1.1", "10.9.1.2", "10.9.2.1", "10.9.2.2", "10.9.4.1", "10.9.4.2"}
+
+
+def l4_of(p):
+    return p[TCP] if TCP in p else (p[UDP] if UDP in p else None)
+
+
+def scenario_capture(tmp, lb):
+    """A real capture (tcpreplay's test.pcap: TCP, UDP, ICMP, ARP, VLAN, IPv6) with VIPs on its
+    servers: client -> server frames go to one backend per connection, the rest is unchanged."""
+    src = os.path.join(os.environ.get("SDNFV_SHARED_PCAPS", "../shared/pcaps"),
+                       "tcpreplay_test.pcap")
+    out = os.path.join(tmp, "out.pcap")
+    conf = os.path.join(tmp, "lb.conf")
+    with open(conf, "w") as f:
+        f.write(CAPTURE_CONF)
+    frames = read_frames(src)
+    to_vip, others = [], []
+    for raw in frames:
+        p = Ether(raw)
+        l4 = l4_of(p) if IP in p and not p[IP].flags.MF and p[IP].frag == 0 else None
+        if l4 is not None and (p[IP].dst, p[IP].proto, l4.dport) in CAPTURE_VIPS:
+            to_vip.append(raw)
+        else:
+            others.append(raw)
+    policy = policy_file(tmp, SPREAD_POLICY)
+    h = Host(tmp, policy, ["net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, out)],
+             ["--idle-exit", "300", "--min-nfs", "1"])
+    try:
+        check(h.wait_ready(), "capture: manager ready")
+        h.proc(lb, "--config", conf)
+        rc, nf_rcs = h.wait(90)
+        nf_text = h.nf_output()[0]
+        print(nf_text)
+        check(rc == 0 and nf_rcs == [0], "capture: manager and NF exit 0 (%s, %s)" % (rc, nf_rcs))
+        got = read_frames(out)
+        s = summary(nf_text)
+        check(s.get("rx") == len(frames) and s.get("to_backend") == len(to_vip) and
+              s.get("dropped") == 0 and len(got) == len(frames),
+              "capture: all %d frames through, %d of them to backends (%s)"
+              % (len(frames), len(to_vip), s))
+        placed, bad = {}, 0
+        rewritten = []
+        for raw in got:
+            p = Ether(raw)
+            if IP in p and p[IP].dst in CAPTURE_BACKENDS:
+                l4 = l4_of(p)
+                key = (p[IP].src, l4.sport, p[IP].proto)
+                bad += placed.setdefault(key, p[IP].dst) != p[IP].dst
+                rewritten.append(p)
+        check(len(rewritten) == len(to_vip) and bad == 0 and len(placed) > 5,
+              "capture: %d connections, each client's frames to one backend (%d split)"
+              % (len(placed), bad))
+        unchanged = sorted(r for r in got if Ether(r).getlayer(IP) is None or
+                           Ether(r)[IP].dst not in CAPTURE_BACKENDS)
+        check(unchanged == sorted(others), "capture: the %d other frames left byte for byte"
+              % len(others))
+    finally:
+        h.cleanup()
+
+
 DOWN_POLICY = """
 services:
   load_balancer: {}
@@ -332,7 +408,8 @@ def main():
     scenario, lb = sys.argv[1], sys.argv[2]
     tmp = tempfile.mkdtemp(prefix="sdnfv-lb-e2e-")
     try:
-        {"spread": scenario_spread, "down": scenario_down}[scenario](tmp, lb)
+        {"spread": scenario_spread, "capture": scenario_capture,
+         "down": scenario_down}[scenario](tmp, lb)
     finally:
         subprocess.run(["rm", "-rf", tmp, RUNTIME])
     if failures:
