@@ -34,6 +34,8 @@ struct lb_backend {
 	rte_be16_t port;
 	uint32_t weight;
 	bool up;
+	bool has_mac;
+	uint8_t mac[6]; /* Ethernet destination of packets to it (config `mac`) */
 	uint64_t conns, conns_total, pkts_to, pkts_from;
 };
 
@@ -292,6 +294,25 @@ parse_addr_port(const char *s, uint8_t *family, union sdnfv_pkt_addr *addr, uint
 	return 0;
 }
 
+/* Exactly "xx:xx:xx:xx:xx:xx" in hex digits. */
+static int
+parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned int i;
+
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		const char *x = s + 3 * i;
+
+		if (!isxdigit((unsigned char)x[0]) || !isxdigit((unsigned char)x[1]) ||
+		    (i < 5 && x[2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)strtoul((char[]){ x[0], x[1], '\0' }, NULL, 16);
+	}
+	return 0;
+}
+
 struct parser {
 	const char *path;
 	unsigned int line;
@@ -455,7 +476,9 @@ parse_line(struct parser *p, struct lb_config *cfg, char **w, unsigned int nw, u
 			return refuse(p, "backend before any vip line");
 		vp = &cfg->vips[cfg->n_vips - 1];
 		if (nw < 3)
-			return refuse(p, "expected: backend NAME ADDRESS[:PORT] [weight N] [down]");
+			return refuse(p,
+				      "expected: backend NAME ADDRESS[:PORT] [weight N] [mac MAC] "
+				      "[down]");
 		if (strlen(w[1]) > LB_NAME_MAX)
 			return refuse(p, "backend name '%s' longer than %d characters", w[1],
 				      LB_NAME_MAX);
@@ -479,11 +502,17 @@ parse_line(struct parser *p, struct lb_config *cfg, char **w, unsigned int nw, u
 						      w[k + 1]);
 				weight_seen = true;
 				k++;
+			} else if (strcmp(w[k], "mac") == 0 && k + 1 < nw && !nb.has_mac) {
+				if (parse_mac(w[k + 1], nb.mac) < 0)
+					return refuse(p, "mac '%s' is not xx:xx:xx:xx:xx:xx",
+						      w[k + 1]);
+				nb.has_mac = true;
+				k++;
 			} else if (strcmp(w[k], "down") == 0 && !down_seen) {
 				nb.up = false;
 				down_seen = true;
 			} else {
-				return refuse(p, "unexpected '%s' (weight N, down)", w[k]);
+				return refuse(p, "unexpected '%s' (weight N, mac MAC, down)", w[k]);
 			}
 		}
 		for (i = 0; i < cfg->n_backends; i++) {
@@ -989,6 +1018,8 @@ forward(struct lb_ctx *c, void *data, struct sdnfv_pkt_info *info, struct lb_con
 	sdnfv_pkt_set_addr(data, info, SDNFV_PKT_DST, &b->addr);
 	if (b->port != info->dport)
 		sdnfv_pkt_set_port(data, info, SDNFV_PKT_DST, b->port);
+	if (b->has_mac)
+		memcpy(data, b->mac, sizeof(b->mac));
 	k->last_ns = now_ns;
 	b->pkts_to++;
 	c->st.to_backend++;

@@ -468,6 +468,9 @@ Test(load_balancer, a_malformed_config_line_is_refused_with_its_line_number)
 		{ "# c\n\nvip 192.0.2.1 tcp 80\nbackend a 10.0.0.1 weight 0\n", ":4: weight" },
 		{ "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1 weight\n", ":2: unexpected" },
 		{ "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1 down down\n", ":2: unexpected" },
+		{ "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1 mac 02:00:00:00:00\n", ":2: mac" },
+		{ "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1 mac 02:00:00:00:00:001\n", ":2: mac" },
+		{ "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1 mac 02:00:00:00:00:0g\n", ":2: mac" },
 		{ "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1:99999\n", ":2: bad backend address" },
 		{ "vip 192.0.2.1 tcp 80\nbackend a [2001:db8::1]:80\n", ":2: backend a is IPv6" },
 		{ "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1\nbackend a 10.0.0.2\n",
@@ -1128,4 +1131,25 @@ Test(load_balancer, two_instances_place_every_connection_alike)
 			     "connection %u", i);
 	lb_free(c1);
 	lb_free(c2);
+}
+
+Test(load_balancer, a_backend_with_a_mac_gets_it_as_the_ethernet_destination)
+{
+	struct lb_ctx *c = ctx_from("vip 192.0.2.10 udp 53\n"
+				    "backend a 10.1.0.1 weight 1 mac 0a:1b:2c:3d:4e:5f\n"
+				    "vip 192.0.2.10 tcp 80\nbackend b 10.1.0.2\n");
+	static const uint8_t mac[6] = { 0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f };
+	uint8_t f[256], g[256];
+	size_t len;
+
+	len = frame(f, ep4("203.0.113.1", 999), ep4("192.0.2.10", 53), 17, 5);
+	memcpy(g, f, len);
+	cr_assert_eq(lb_packet(c, f, (uint32_t)len, 0), LB_FORWARD);
+	cr_assert_eq(memcmp(f, mac, 6), 0);
+	cr_assert_eq(memcmp(f + 6, g + 6, 6), 0, "the source MAC stays");
+	len = frame(f, ep4("203.0.113.1", 999), ep4("192.0.2.10", 80), 6, 5);
+	memcpy(g, f, len);
+	cr_assert_eq(lb_packet(c, f, (uint32_t)len, 0), LB_FORWARD);
+	cr_assert_eq(memcmp(f, g, 12), 0, "no mac: Ethernet header unchanged");
+	lb_free(c);
 }
