@@ -825,3 +825,55 @@ Test(nat, truncated_and_corrupted_frames_never_crash_and_are_counted)
 	cr_assert_gt(DROPS(n, NAT_DROP_MALFORMED), 0);
 	nat_free(n);
 }
+
+Test(nat, mappings_survive_churn_of_creation_and_expiry_as_an_oracle_says)
+{
+	/* Endpoints come and go (lazy expiry, idle scans): every live mapping keeps its port, an
+	 * expired one is replaced, live ports stay distinct, and the count of live mappings after a
+	 * full scan is the oracle's. Exercises deletion from the internal-endpoint hash. */
+	struct nat *n = mk("external 203.0.113.1\ninternal 10.0.0.0/8\ntimeout udp 120\n"
+			   "max-mappings 256\n");
+	static struct {
+		uint16_t ext;
+		uint64_t expire;
+	} o[300];
+	uint64_t now = 1;
+	unsigned int step, i, live;
+	uint8_t f[128];
+
+	memset(o, 0, sizeof(o));
+	srand(17);
+	for (step = 0; step < 30000; step++) {
+		unsigned int e = (unsigned int)rand() % 300, len;
+		char src[32];
+
+		now += (uint64_t)(rand() % 2000) * 1000000ull; /* up to 2 s */
+		snprintf(src, sizeof(src), "10.3.%u.%u", e / 100, e % 100 + 1);
+		len = frame_udp(f, src, (uint16_t)(4000 + e % 7), "198.51.100.1", 3478);
+		live = 0;
+		for (i = 0; i < 300; i++)
+			live += o[i].expire > now && i != e;
+		if (o[e].expire <= now && live >= 256) {
+			cr_assert_eq(run(n, f, len, now), NAT_V_DROP);
+			continue;
+		}
+		cr_assert_eq(run(n, f, len, now), NAT_V_NEXT, "step %u", step);
+		if (o[e].expire > now)
+			cr_assert_eq(SPORT(f), o[e].ext, "step %u: a live mapping kept its port",
+				     step);
+		else
+			for (i = 0; i < 300; i++)
+				cr_assert(!(o[i].expire > now && i != e && o[i].ext == SPORT(f)),
+					  "step %u: port of a live mapping given again", step);
+		o[e].ext = SPORT(f);
+		o[e].expire = now + 120 * S;
+		if (step % 1000 == 999) {
+			nat_expire(n, now, 1u << 20);
+			live = 0;
+			for (i = 0; i < 300; i++)
+				live += o[i].expire > now;
+			cr_assert_eq(nat_stats(n)->active, live, "step %u", step);
+		}
+	}
+	nat_free(n);
+}
