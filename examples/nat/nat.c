@@ -74,6 +74,7 @@ struct nat {
 	uint32_t *ext_tab;      /* [ext][pidx][port] = mapping index + 1, 0: free */
 	struct nat_peer *peers; /* APDF only: NAT_PEERS per mapping */
 	uint32_t expire_cursor;
+	uint64_t last_report_ns;
 	int8_t ext_slot[256]; /* index into cfg.external, -1: empty (see ext_index()) */
 	uint64_t rng;
 	uint64_t timeout_ns[P__COUNT][2]; /* [pidx][established] */
@@ -1408,10 +1409,28 @@ static void
 nf_idle(struct sdnfv_nf *nf, uint64_t now_ns, void *arg)
 {
 	struct nat *n = arg;
+	uint64_t now = clock_now(n); /* the clock the packets were stamped with */
 
-	(void)nf;
-	(void)now_ns; /* the NAT's own clock: the one its packets were stamped with */
-	nat_expire(n, clock_now(n), 4096);
+	(void)now_ns;
+	nat_expire(n, now, 4096);
+	/* Once a second, a state report the manager shows in telemetry (/sdnfv/nf,<id>): short
+	 * printable text, so it shows as a string. */
+	if (nf != NULL && now - n->last_report_ns >= NAT_NS_PER_S) {
+		const struct nat_stats *s = &n->st;
+		uint64_t dropped = 0;
+		char line[128];
+		int len;
+		unsigned int i;
+
+		for (i = 0; i < NAT_DROP__COUNT; i++)
+			dropped += s->dropped[i];
+		len = snprintf(line, sizeof(line),
+			       "nat: rx %" PRIu64 " out %" PRIu64 " in %" PRIu64 " hairpin %" PRIu64
+			       " mappings %" PRIu64 " dropped %" PRIu64,
+			       s->rx, s->out, s->in, s->hairpin, s->active, dropped);
+		if (len > 0 && sdnfv_nf_report(nf, line, (size_t)RTE_MIN(len, 127)) == 0)
+			n->last_report_ns = now;
+	}
 }
 
 const struct sdnfv_nf_ops nat_nf_ops = {

@@ -126,6 +126,10 @@ def run(mode):
         else:
             check(not hairpin, "natdiscovery: the hairpinned request was filtered (APDF)")
 
+        time.sleep(1.2)  # the NAT reports once a second when idle
+        rep = h.telemetry("/sdnfv/nf,0") or {}
+        check(re.match(r"nat: rx \d+ out [1-9]\d* in [1-9]", str(rep.get("report", ""))),
+              "telemetry shows the NAT's report (%s)" % rep.get("report"))
         rc, nf_rcs = h.stop()
         text = h.nf_output()[0]
         print(text)
