@@ -94,7 +94,8 @@ def run(mode):
         turn = subprocess.Popen(["ip", "netns", "exec", ns_out, "turnserver", "-n",
                                  "-L", "198.51.100.2", "-L", "198.51.100.3", "--no-tls",
                                  "--no-dtls", "--no-tcp", "-z", "--no-cli", "--log-file", "stdout",
-                                 "--pidfile", os.path.join(tmp, "turnserver.pid")],
+                                 "--pidfile", os.path.join(tmp, "turnserver.pid"),
+                                 "--userdb", os.path.join(tmp, "turndb")],
                                 stdout=turn_log, stderr=subprocess.STDOUT)
 
         h = Host(tmp, policy_file(tmp, POLICY), ["net_af_packet0,iface=%s,qdisc_bypass=0" % h_in,
