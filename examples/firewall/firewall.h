@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rte_byteorder.h>
+
 #include <sdnfv/nf.h>
 
 #define FW_PRIORITY_MAX 65535
@@ -118,7 +120,33 @@ struct fw_counters {
 	uint64_t malformed_why[32]; /* by enum sdnfv_pkt_err */
 };
 
+/*
+ * The rte_acl search keys, in network order as rte_acl wants its input. `l4` is 1 (big endian)
+ * when the packet carries TCP/UDP/SCTP ports: a rule with a port range asks for it, so a
+ * non-first fragment (which has no ports) never matches a port rule, as in nftables.
+ */
+struct fw_acl_key4 {
+	uint8_t proto;
+	uint8_t pad[3];
+	rte_be32_t l4;
+	rte_be32_t src, dst;
+	rte_be16_t sport, dport;
+};
+
+struct fw_acl_key6 {
+	uint8_t proto;
+	uint8_t pad[3];
+	rte_be32_t l4;
+	uint8_t src[16], dst[16];
+	rte_be16_t sport, dport;
+};
+
 struct firewall;
+struct rte_acl_ctx;
+
+/* The ACL context of a family (4 or 6); NULL when no rule is of that family. For benchmarks
+ * that run rte_acl_classify() alone on the firewall's own tries (keys: struct fw_acl_key4/6). */
+const struct rte_acl_ctx *firewall_acl_ctx(const struct firewall *fw, int family);
 
 /* Build a firewall from parsed rules (copied). Needs the EAL. Returns 0 or -errno (message in
  * err). */
