@@ -891,10 +891,6 @@ firewall_classify_mbufs(struct firewall *fw, struct rte_mbuf **pkts, unsigned in
 		out += BURST_MAX;
 		n -= BURST_MAX;
 	}
-	/* Headers of the whole burst are fetched at once (the benchmark's packets are out of cache,
-	 * as a real NF's are: this took 96 to N cycles per packet at 1K rules). */
-	for (i = 0; i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const uint8_t *));
 	for (i = 0; i < n; i++) {
 		data[i] = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 		lens[i] = pkts[i]->pkt_len;
