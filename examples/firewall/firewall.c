@@ -245,7 +245,8 @@ firewall_create(const struct fw_rules *rules, const struct fw_opts *opts, struct
 		ret = -ENOMEM;
 		goto fail;
 	}
-	memcpy(fw->rules.rule, rules->rule, rules->n * sizeof(*rules->rule));
+	if (rules->n > 0)
+		memcpy(fw->rules.rule, rules->rule, rules->n * sizeof(*rules->rule));
 	fw->acl4 = acl_build(fw, 4, err, errlen, &ret);
 	if (ret < 0)
 		goto fail;

@@ -319,7 +319,8 @@ firewall_rules_parse(const char *text, const char *name, struct fw_rules *out, c
 		out->n++;
 	}
 	free(copy);
-	qsort(out->rule, out->n, sizeof(*out->rule), rule_cmp);
+	if (out->n > 1)
+		qsort(out->rule, out->n, sizeof(*out->rule), rule_cmp);
 	return 0;
 fail:
 	free(copy);
