@@ -751,3 +751,24 @@ Test(firewall, a_syn_and_its_answer_in_one_burst_see_each_other)
 	cr_assert_eq(state_of(fw, &s2, 0), FW_TCP_ESTABLISHED);
 	firewall_free(fw);
 }
+
+Test(firewall, an_icmp_error_in_the_burst_of_the_datagram_it_quotes_is_related)
+{
+	struct firewall *fw = make(OUTBOUND, true);
+	struct pkt_spec udp = { 4, IPPROTO_UDP, CLIENT, SERVER, 5000, 53, 0, 0 };
+	struct pkt_spec err = { 4, IPPROTO_ICMP, SERVER, CLIENT, 0, 0, 0, 3 };
+	uint8_t b[2][256];
+	const void *f[2] = { b[0], b[1] };
+	uint32_t len[2];
+	struct fw_verdict v[2];
+
+	len[0] = frame(b[0], &udp);
+	err.inner = b[0] + 14;
+	err.inner_len = 28;
+	len[1] = frame(b[1], &err);
+	firewall_classify(fw, f, len, 2, 0, v);
+	cr_assert_eq(v[0].reason, FW_R_RULE);
+	cr_assert_eq(v[1].reason, FW_R_TRACKED);
+	cr_assert_eq(v[1].allow, 1);
+	firewall_free(fw);
+}
