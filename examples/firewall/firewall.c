@@ -693,32 +693,33 @@ stateful_open(struct firewall *fw, struct pending *p, uint64_t now, struct fw_ve
 	conn_refresh(fw, c, now);
 }
 
+/* The ACL key straight from the parsed headers (no flow key needed in stateless mode). */
 static void
-acl_key4(const struct sdnfv_pkt_info *in, const struct sdnfv_pkt_key *key, struct fw_acl_key4 *k)
+acl_key4(const uint8_t *data, const struct sdnfv_pkt_info *in, struct fw_acl_key4 *k)
 {
 	bool l4 = (in->flags & SDNFV_PKT_F_L4) && is_tcp_udp_sctp(in->l4_proto);
 
 	k->proto = in->l4_proto;
 	memset(k->pad, 0, sizeof(k->pad));
 	k->l4 = l4 ? RTE_BE32(1) : 0;
-	k->src = key->src.v4;
-	k->dst = key->dst.v4;
-	k->sport = l4 ? key->sport : 0;
-	k->dport = l4 ? key->dport : 0;
+	memcpy(&k->src, data + in->l3_off + 12, 4);
+	memcpy(&k->dst, data + in->l3_off + 16, 4);
+	k->sport = l4 ? in->sport : 0;
+	k->dport = l4 ? in->dport : 0;
 }
 
 static void
-acl_key6(const struct sdnfv_pkt_info *in, const struct sdnfv_pkt_key *key, struct fw_acl_key6 *k)
+acl_key6(const uint8_t *data, const struct sdnfv_pkt_info *in, struct fw_acl_key6 *k)
 {
 	bool l4 = (in->flags & SDNFV_PKT_F_L4) && is_tcp_udp_sctp(in->l4_proto);
 
 	k->proto = in->l4_proto;
 	memset(k->pad, 0, sizeof(k->pad));
 	k->l4 = l4 ? RTE_BE32(1) : 0;
-	memcpy(k->src, key->src.v6, 16);
-	memcpy(k->dst, key->dst.v6, 16);
-	k->sport = l4 ? key->sport : 0;
-	k->dport = l4 ? key->dport : 0;
+	memcpy(k->src, data + in->l3_off + 8, 16);
+	memcpy(k->dst, data + in->l3_off + 24, 16);
+	k->sport = l4 ? in->sport : 0;
+	k->dport = l4 ? in->dport : 0;
 }
 
 /* One packet through its family's ACL (the stateful path). */
@@ -776,7 +777,6 @@ classify(struct firewall *fw, const uint8_t *const *data, const uint32_t *lens,
 		}
 		p->data = data[i];
 		p->len = lens[i];
-		sdnfv_pkt_key_build(data[i], in, &p->key);
 		p->tcp_flags = in->l4_proto == IPPROTO_TCP && (in->flags & SDNFV_PKT_F_L4)
 				       ? data[i][in->l4_off + 13]
 				       : 0;
@@ -784,12 +784,14 @@ classify(struct firewall *fw, const uint8_t *const *data, const uint32_t *lens,
 		out[i].reason = FW_R_DEFAULT;
 		/* The key goes to slot n4/n6, which the packet keeps if it reaches the ACL. */
 		if (in->l3 == SDNFV_PKT_L3_IPV4)
-			acl_key4(in, &p->key, &k4[n4]);
+			acl_key4(data[i], in, &k4[n4]);
 		else
-			acl_key6(in, &p->key, &k6[n6]);
+			acl_key6(data[i], in, &k6[n6]);
 		if (fw->sig != NULL) {
-			int pre =
-				stateful_pre(fw, p, in, now, &out[i], &track[i], open_hash, n_open);
+			int pre;
+
+			sdnfv_pkt_key_build(data[i], in, &p->key);
+			pre = stateful_pre(fw, p, in, now, &out[i], &track[i], open_hash, n_open);
 
 			if (pre == PRE_DECIDED)
 				continue;
@@ -842,9 +844,9 @@ classify(struct firewall *fw, const uint8_t *const *data, const uint32_t *lens,
 			/* The first pass made the key symmetric: rebuild it. */
 			sdnfv_pkt_key_build(data[j], &info[j], &pend[j].key);
 			if (info[j].l3 == SDNFV_PKT_L3_IPV4)
-				acl_key4(&info[j], &pend[j].key, &dk4);
+				acl_key4(data[j], &info[j], &dk4);
 			else
-				acl_key6(&info[j], &pend[j].key, &dk6);
+				acl_key6(data[j], &info[j], &dk6);
 			if (stateful_pre(fw, &pend[j], &info[j], now, &out[j], &track[j], NULL,
 					 0) == PRE_RULES)
 				classify_one(fw, k, info[j].l3, &out[j]);

@@ -519,6 +519,12 @@ def scenario_bad_rules(tmp):
                        text=True, timeout=20)
     check(r.returncode == 1 and "%s:4: source and destination mix IPv4 and IPv6" % path in r.stderr,
           "bad_rules: a family mix on line 4 is refused (%s)" % r.stderr.strip())
+    sample = os.path.join(SOURCE, "examples", "firewall", "rules.txt")
+    for bad in (["--timeout", "tcp_forever=5"], ["--timeout", "udp=0"], ["--conn-max", "0"]):
+        r = subprocess.run([FIREWALL, "--", "--rules", sample, "--check"] + bad,
+                           capture_output=True, text=True, timeout=20)
+        check(r.returncode == 2 and "bad --" in r.stderr,
+              "bad_rules: option %s is refused (%s)" % (" ".join(bad), r.stderr.strip()))
     r = subprocess.run([FIREWALL, "--", "--rules", os.path.join(SOURCE, "examples", "firewall",
                                                                 "rules.txt"), "--check"],
                        capture_output=True, text=True, timeout=20)
