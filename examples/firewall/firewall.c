@@ -38,6 +38,7 @@ struct firewall {
 	struct fw_rules rules;
 	struct fw_opts opts;
 	struct rte_acl_ctx *acl4, *acl6;
+	bool built; /* acl4/acl6 are built (NULL ones: no rule of that family) */
 	uint64_t *rule_pkts, *rule_bytes;
 	struct fw_counters c;
 	/* connection table */
@@ -247,12 +248,11 @@ firewall_create(const struct fw_rules *rules, const struct fw_opts *opts, struct
 	}
 	if (rules->n > 0)
 		memcpy(fw->rules.rule, rules->rule, rules->n * sizeof(*rules->rule));
-	fw->acl4 = acl_build(fw, 4, err, errlen, &ret);
-	if (ret < 0)
-		goto fail;
-	fw->acl6 = acl_build(fw, 6, err, errlen, &ret);
-	if (ret < 0)
-		goto fail;
+	if (!fw->opts.defer_acl) {
+		ret = firewall_build(fw, err, errlen);
+		if (ret < 0)
+			goto fail;
+	}
 	if (fw->opts.stateful) {
 		uint32_t size = 64;
 
@@ -287,6 +287,26 @@ firewall_create(const struct fw_rules *rules, const struct fw_opts *opts, struct
 fail:
 	firewall_free(fw);
 	return ret;
+}
+
+int
+firewall_build(struct firewall *fw, char *err, size_t errlen)
+{
+	int ret;
+
+	if (fw->built)
+		return 0;
+	fw->acl4 = acl_build(fw, 4, err, errlen, &ret);
+	if (ret < 0)
+		return ret;
+	fw->acl6 = acl_build(fw, 6, err, errlen, &ret);
+	if (ret < 0) {
+		rte_acl_free(fw->acl4);
+		fw->acl4 = NULL;
+		return ret;
+	}
+	fw->built = true;
+	return 0;
 }
 
 void
@@ -1048,8 +1068,23 @@ firewall_nf_idle(struct sdnfv_nf *nf, uint64_t now, void *arg)
 	firewall_expire(fw, now_ns(fw), 4096);
 }
 
+int
+firewall_nf_setup(struct sdnfv_nf *nf, void *arg)
+{
+	struct firewall *fw = arg;
+	char err[FW_ERR_MAX] = "";
+	int ret;
+
+	(void)nf;
+	ret = firewall_build(fw, err, sizeof(err));
+	if (ret < 0)
+		fprintf(stderr, "%s: %s\n", fw->opts.name, err);
+	return ret;
+}
+
 const struct sdnfv_nf_ops firewall_nf_ops = {
 	.sz = sizeof(firewall_nf_ops),
+	.setup = firewall_nf_setup,
 	.handle = firewall_nf_handle,
 	.idle = firewall_nf_idle,
 };

@@ -79,6 +79,9 @@ struct fw_opts {
 	bool stateful;         /* track connections */
 	uint32_t conn_max;     /* connection table size (rounded up to a power of 2); 0: 65536 */
 	struct fw_timeouts to; /* zero fields take the defaults */
+	/* Build the rte_acl contexts later, in firewall_build() or the NF's setup handler: lets a
+	 * program create the firewall (and refuse bad rules) before the EAL starts. */
+	bool defer_acl;
 };
 
 /* Verdict of one frame, with why. */
@@ -148,10 +151,13 @@ struct rte_acl_ctx;
  * that run rte_acl_classify() alone on the firewall's own tries (keys: struct fw_acl_key4/6). */
 const struct rte_acl_ctx *firewall_acl_ctx(const struct firewall *fw, int family);
 
-/* Build a firewall from parsed rules (copied). Needs the EAL. Returns 0 or -errno (message in
- * err). */
+/* Build a firewall from parsed rules (copied). Needs the EAL unless opts->defer_acl. Returns 0
+ * or -errno (message in err). */
 int firewall_create(const struct fw_rules *rules, const struct fw_opts *opts, struct firewall **out,
 		    char *err, size_t errlen);
+/* Build the rte_acl contexts of a firewall created with defer_acl (needs the EAL); does nothing
+ * when they are built. Returns 0 or -errno (message in err). */
+int firewall_build(struct firewall *fw, char *err, size_t errlen);
 void firewall_free(struct firewall *fw);
 
 /* Classify n (<= 64) contiguous frames at time now_ns (any monotonic clock in ns; the
@@ -179,9 +185,12 @@ void firewall_summary(const struct firewall *fw, FILE *f);
  * `<counter> <value>` lines. Returns 0 or -errno. */
 int firewall_counters_write(const struct firewall *fw, const char *path);
 
-/* NF handlers: arg is the struct firewall. handle classifies a burst of mbufs and sets
- * verdicts; idle expires connections; teardown prints nothing (call firewall_summary()). */
+/* NF handlers: arg is the struct firewall. setup builds the ACL contexts if deferred (and
+ * logs why it failed); handle classifies a burst of mbufs and sets verdicts; idle expires
+ * connections. firewall_nf_ops has no teardown: print with firewall_summary() after the run, or
+ * copy the table and add one. */
 extern const struct sdnfv_nf_ops firewall_nf_ops;
+int firewall_nf_setup(struct sdnfv_nf *nf, void *arg);
 void firewall_nf_handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg);
 void firewall_nf_idle(struct sdnfv_nf *nf, uint64_t now_ns, void *arg);
 

@@ -21,60 +21,26 @@
 
 #include "firewall.h"
 
-struct app {
-	struct fw_rules rules;
-	struct fw_opts opts;
-	struct firewall *fw;
-	const char *counters;
-};
-
-static int
-setup(struct sdnfv_nf *nf, void *arg)
-{
-	struct app *a = arg;
-	char err[FW_ERR_MAX] = "";
-	int ret;
-
-	(void)nf;
-	a->opts.socket_id = (int)rte_socket_id();
-	ret = firewall_create(&a->rules, &a->opts, &a->fw, err, sizeof(err));
-	if (ret < 0)
-		fprintf(stderr, "firewall: %s\n", err);
-	return ret;
-}
-
-static void
-handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg)
-{
-	firewall_nf_handle(nf, pkts, n, ((struct app *)arg)->fw);
-}
-
-static void
-idle(struct sdnfv_nf *nf, uint64_t now_ns, void *arg)
-{
-	firewall_nf_idle(nf, now_ns, ((struct app *)arg)->fw);
-}
+static const char *counters_path;
 
 static void
 teardown(struct sdnfv_nf *nf, void *arg)
 {
-	struct app *a = arg;
+	struct firewall *fw = arg;
 	int ret;
 
 	(void)nf;
-	if (a->fw == NULL)
-		return;
-	firewall_summary(a->fw, stdout);
+	firewall_summary(fw, stdout);
 	fflush(stdout);
-	if (a->counters != NULL && (ret = firewall_counters_write(a->fw, a->counters)) < 0)
-		fprintf(stderr, "firewall: cannot write %s: %s\n", a->counters, strerror(-ret));
+	if (counters_path != NULL && (ret = firewall_counters_write(fw, counters_path)) < 0)
+		fprintf(stderr, "firewall: cannot write %s: %s\n", counters_path, strerror(-ret));
 }
 
 static const struct sdnfv_nf_ops ops = {
 	.sz = sizeof(ops),
-	.setup = setup,
-	.handle = handle,
-	.idle = idle,
+	.setup = firewall_nf_setup, /* builds the rte_acl contexts, now that the EAL runs */
+	.handle = firewall_nf_handle,
+	.idle = firewall_nf_idle,
 	.teardown = teardown,
 };
 
@@ -135,10 +101,12 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct app app = { .opts = { .sz = sizeof(struct fw_opts) } };
+	struct fw_opts fo = { .sz = sizeof(fo), .socket_id = SOCKET_ID_ANY, .defer_acl = true };
 	struct sdnfv_nf_params p = {
-		.sz = sizeof(p), .ops = &ops, .arg = &app, .signals = true, .idle_us = 10000
+		.sz = sizeof(p), .ops = &ops, .signals = true, .idle_us = 10000
 	};
+	struct fw_rules rules_set;
+	struct firewall *fw;
 	const char *rules = NULL, *service = "firewall", *name = NULL;
 	char err[FW_ERR_MAX] = "";
 	bool check = false;
@@ -171,7 +139,7 @@ main(int argc, char **argv)
 			name = optarg;
 			break;
 		case 'S':
-			app.opts.stateful = true;
+			fo.stateful = true;
 			break;
 		case 'c':
 			errno = 0;
@@ -181,10 +149,10 @@ main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			app.opts.conn_max = (uint32_t)v;
+			fo.conn_max = (uint32_t)v;
 			break;
 		case 't':
-			if (parse_timeout(&app.opts.to, optarg) < 0) {
+			if (parse_timeout(&fo.to, optarg) < 0) {
 				fprintf(stderr,
 					"firewall: bad --timeout '%s' (KEY=SECONDS; README)\n",
 					optarg);
@@ -192,7 +160,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'C':
-			app.counters = optarg;
+			counters_path = optarg;
 			break;
 		case 'z':
 			p.mode = SDNFV_NF_MODE_SLEEP;
@@ -213,32 +181,39 @@ main(int argc, char **argv)
 		fprintf(stderr, "firewall: --rules FILE is required\n");
 		return 2;
 	}
-	ret = firewall_rules_load(rules, &app.rules, err, sizeof(err));
+	ret = firewall_rules_load(rules, &rules_set, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "firewall: %s\n", err);
 		return 1;
 	}
 	if (check) {
-		printf("firewall: %s: %u rules, default %s, nonip %s\n", rules, app.rules.n,
-		       app.rules.default_action ? "allow" : "deny",
-		       app.rules.nonip_action ? "allow" : "deny");
-		firewall_rules_free(&app.rules);
+		printf("firewall: %s: %u rules, default %s, nonip %s\n", rules, rules_set.n,
+		       rules_set.default_action ? "allow" : "deny",
+		       rules_set.nonip_action ? "allow" : "deny");
+		firewall_rules_free(&rules_set);
 		return 0;
 	}
-	app.opts.name = name ? name : service;
+	fo.name = name ? name : service;
+	ret = firewall_create(&rules_set, &fo, &fw, err, sizeof(err));
+	firewall_rules_free(&rules_set);
+	if (ret < 0) {
+		fprintf(stderr, "firewall: %s\n", err);
+		return 1;
+	}
 
 	optind = 1;
 	p.service = service;
 	p.name = name;
+	p.arg = fw;
 	ret = sdnfv_nf_init(argc - (argc2 > 1 ? argc2 : 0), argv, &p, &nf);
 	if (ret < 0) {
 		fprintf(stderr, "firewall: cannot attach: %s\n", strerror(-ret));
+		firewall_free(fw);
 		return 1;
 	}
 	ret = sdnfv_nf_run(nf);
 	sdnfv_nf_free(nf);
-	firewall_free(app.fw);
-	firewall_rules_free(&app.rules);
+	firewall_free(fw);
 	rte_eal_cleanup();
 	if (ret < 0) {
 		fprintf(stderr, "firewall: stopped with an error: %s\n", strerror(-ret));
