@@ -15,7 +15,8 @@
  * allow its first packet (for TCP, a SYN); unsolicited replies and TCP packets without state
  * are dropped as invalid.
  *
- * Use: firewall_rules_load() (no EAL) → firewall_create() (needs the EAL: rte_acl memory) →
+ * Use: firewall_rules_load() (no EAL) → firewall_create() (needs the EAL for rte_acl's memory,
+ * unless fw_opts::defer_acl puts the build off to firewall_build() / the NF's setup handler) →
  * firewall_classify() on frames, or the NF handlers (firewall_nf_ops, arg = the firewall) →
  * firewall_summary() / firewall_counters_write() → firewall_free(). One thread per firewall.
  */

@@ -129,6 +129,13 @@ class Nft:
         self.ruleset = "\n".join(lines) + "\n"
 
     def __enter__(self):
+        try:
+            return self._setup()
+        except BaseException:
+            self.__exit__()  # a half-made namespace goes too
+            raise
+
+    def _setup(self):
         for cmd in (["ip", "netns", "add", self.ns],
                     ["ip", "link", "add", self.outer, "mtu", "9000", "type", "veth", "peer",
                      "name", self.inner, "mtu", "9000"],
