@@ -8,7 +8,7 @@ SDNFV_TEST_PREFIX (run-test.sh sets it; the DPDK prefix is derived from it).
              ["--idle-exit", "300", "--min-nfs", "1"])
     try:
         check(h.wait_ready(), "manager ready")
-        h.proc(os.path.join(BUILD, "examples", "firewall"), "--rules", "rules.txt")
+        h.proc(os.path.join(BUILD, "examples", "firewall", "firewall"), "--rules", "rules.txt")
         rc, nf_rcs = h.wait(60)
     finally:
         h.cleanup()          # kills whatever still runs
