@@ -10,6 +10,10 @@
  *    --group, busy polling) on CPU 1; the manager starts receiving once the N NFs run (min_nfs).
  *  _cpp lines: TSC cycles per packet (TSC rate / packet rate).
  *  hop_cost_<placement>: the least-squares slope of cycles per packet over N = 0..4.
+ *  chain_fw_nat_dpi_<placement>: the example NFs firewall → nat → dpi (examples/firewall, nat,
+ *    dpi) instead of the counting NFs: 100 firewall rules (the traffic's allow rule last), a NAT
+ *    of the traffic's 10.0.0.0/8 sources behind one address, 100 DPI content rules that never
+ *    match. 1 core: the three in the dispatcher's thread; 2 cores: examples/nf_group on CPU 1.
  *  testpmd_io: dpdk-testpmd --forward-mode=io, one forwarding core (on CPU 0), same vdevs and the
  *    same pcap (1K flows); chain1_1core ratio = our packet rate / testpmd's.
  * Chains use 1K flows; chain 1 is also measured with 1 and 64K flows. A figure is the packets the
@@ -27,8 +31,8 @@
  *   --quick       one short round; the figures mean nothing (CI)
  *   --only NAME   measure one configuration (chain1_1core, chain2_2core_flows64K ...) and skip
  *                 testpmd: to profile one case (perf record -C 0) with a long --secs
- * Needs build/examples/simple_nf (found from $SDNFV_BUILD_ROOT or next to this program's build
- * directory) and /usr/bin/dpdk-testpmd (or $SDNFV_TESTPMD); without testpmd, the ratio is not
+ * Needs build/examples/simple_nf and build/examples/nf_group (found from $SDNFV_BUILD_ROOT or
+ * next to this program's build directory) and /usr/bin/dpdk-testpmd (or $SDNFV_TESTPMD); without testpmd, the ratio is not
  * printed and the program fails.
  */
 #include <errno.h>
@@ -57,7 +61,10 @@
 #include <sdnfv/sdnfv.h>
 
 #include "bench.h"
+#include "dpi.h"
 #include "eal.h"
+#include "firewall.h"
+#include "nat.h"
 #include "rng.h"
 
 #define MAX_CHAIN  4
@@ -69,7 +76,7 @@
 static unsigned int rounds = 5;
 static double secs = 2.0, warm = 0.5;
 static char tmpdir[256]; /* short: file names are appended */
-static char simple_nf[PATH_MAX];
+static char simple_nf[PATH_MAX], nf_group[PATH_MAX];
 static const char *testpmd = "/usr/bin/dpdk-testpmd";
 static unsigned int vdev_seq, nf_seq;
 
@@ -245,6 +252,137 @@ write_policy(char *path, size_t len, unsigned int n, uint16_t out)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+/* The firewall → nat → dpi chain: its policy and the three NFs' files, in tmpdir. */
+#define SITE_FW_RULES  100
+#define SITE_DPI_RULES 100
+
+static void
+site_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/site_%s", tmpdir, name);
+}
+
+static int
+write_site_files(uint16_t out)
+{
+	char path[PATH_MAX];
+	struct rng r = { 0x5173 };
+	unsigned int i, k;
+	FILE *f;
+
+	site_path(path, sizeof(path), "policy.yaml");
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f,
+		"services:\n  firewall: {}\n  nat: {}\n  dpi: {}\nchains:\n  c:\n"
+		"    hops: [firewall, nat, dpi]\n    out: %u\nrules:\n"
+		"  - { match: \"\", chain: c }\n",
+		out);
+	if (fclose(f) != 0)
+		return -EIO;
+	/* Rules the traffic does not match first, so that its packets search the whole set. */
+	site_path(path, sizeof(path), "fw.rules");
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "default deny\nnonip allow\n");
+	for (i = 0; i < SITE_FW_RULES - 1; i++)
+		fprintf(f, "deny proto %s from 172.%u.%u.0/24 dport %u-%u\n", i % 2 ? "tcp" : "udp",
+			16 + i % 16, i, 1000 + i, 2000 + i);
+	fprintf(f, "allow proto udp from 10.0.0.0/8\n");
+	if (fclose(f) != 0)
+		return -EIO;
+	site_path(path, sizeof(path), "nat.conf");
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "external 203.0.113.1\ninternal 10.0.0.0/8\nports 1024-65535\n"
+		   "max-mappings 262144\n");
+	if (fclose(f) != 0)
+		return -EIO;
+	/* Eight random letters each: the frames' zero payload never matches. */
+	site_path(path, sizeof(path), "dpi.rules");
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	for (i = 0; i < SITE_DPI_RULES; i++) {
+		char pat[9];
+
+		for (k = 0; k < 8; k++)
+			pat[k] = (char)('a' + rng_below(&r, 26));
+		pat[8] = '\0';
+		fprintf(f, "alert %s any any -> any any (msg:\"p%u\"; content:\"%s\"; sid:%u;)\n",
+			i % 2 ? "tcp" : "udp", i, pat, 1000 + i);
+	}
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* The three NFs for the dispatcher's thread (1 core). */
+struct site_nfs {
+	struct firewall *fw;
+	struct nat *nat;
+	struct dpi *dpi;
+};
+
+static void
+site_nfs_free(struct site_nfs *s)
+{
+	firewall_free(s->fw);
+	nat_free(s->nat);
+	dpi_free(s->dpi);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+site_nfs_add(struct sdnfv_mgr *mgr, struct site_nfs *s)
+{
+	struct fw_opts fo = { .sz = sizeof(fo), .socket_id = SOCKET_ID_ANY };
+	struct dpi_opts dopt = { .sz = sizeof(dopt), .quiet = true };
+	char path[PATH_MAX], err[512];
+	struct fw_rules rules;
+	const struct sdnfv_nf_ops *ops[3] = { &firewall_nf_ops, &nat_nf_ops, &dpi_nf_ops };
+	static const char *const svc[3] = { "firewall", "nat", "dpi" };
+	void *args[3];
+	unsigned int i;
+	int ret;
+
+	site_path(path, sizeof(path), "fw.rules");
+	ret = firewall_rules_load(path, &rules, err, sizeof(err));
+	if (ret == 0) {
+		ret = firewall_create(&rules, &fo, &s->fw, err, sizeof(err));
+		firewall_rules_free(&rules);
+	}
+	if (ret == 0) {
+		site_path(path, sizeof(path), "nat.conf");
+		ret = nat_create(path, NULL, &s->nat, err, sizeof(err));
+	}
+	if (ret == 0) {
+		site_path(path, sizeof(path), "dpi.rules");
+		ret = dpi_create(path, &dopt, &s->dpi, err, sizeof(err));
+	}
+	if (ret < 0) {
+		fprintf(stderr, "bench_chain: %s\n", err);
+		return ret;
+	}
+	args[0] = s->fw;
+	args[1] = s->nat;
+	args[2] = s->dpi;
+	for (i = 0; i < 3; i++) {
+		struct sdnfv_nf_params np = {
+			.sz = sizeof(np), .service = svc[i], .ops = ops[i], .arg = args[i]
+		};
+
+		ret = sdnfv_mgr_nf_add_local(mgr, &np, NULL);
+		if (ret < 0) {
+			fprintf(stderr, "bench_chain: sdnfv_mgr_nf_add_local(%s): %s\n", svc[i],
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* One measurement                                                                            */
 
@@ -299,11 +437,14 @@ drops_sum(const struct sdnfv_mgr_stats *st)
 	return d;
 }
 
-/* The NF group process: busy polling, on NF_CPU, with an lcore id of its own. */
+/* The NF group process: busy polling, on NF_CPU, with an lcore id of its own. n counting NFs
+ * (simple_nf --group), or the firewall → nat → dpi chain (nf_group). */
 static pid_t
-spawn_group(unsigned int n)
+spawn_group(unsigned int n, bool site)
 {
-	char lcores[64], pfx[128], group[128];
+	char lcores[64], pfx[128], group[128], fw[PATH_MAX + 16], nat[PATH_MAX + 16];
+	char dpi[PATH_MAX + 16], path[PATH_MAX];
+	const char *prog = site ? nf_group : simple_nf;
 	size_t off = 0;
 	unsigned int i;
 	pid_t pid;
@@ -313,6 +454,12 @@ spawn_group(unsigned int n)
 	for (i = 1; i <= n; i++)
 		off += (size_t)snprintf(group + off, sizeof(group) - off, "%ss%u:count",
 					i > 1 ? "," : "", i);
+	site_path(path, sizeof(path), "fw.rules");
+	snprintf(fw, sizeof(fw), "firewall=%s", path);
+	site_path(path, sizeof(path), "nat.conf");
+	snprintf(nat, sizeof(nat), "nat=%s", path);
+	site_path(path, sizeof(path), "dpi.rules");
+	snprintf(dpi, sizeof(dpi), "dpi=%s", path);
 	pid = fork();
 	if (pid == 0) {
 		int fd = open("/dev/null", O_WRONLY);
@@ -320,9 +467,13 @@ spawn_group(unsigned int n)
 		/* Its per-NF summary at exit is noise here; errors still reach stderr. */
 		if (fd >= 0)
 			dup2(fd, STDOUT_FILENO);
-		execl(simple_nf, simple_nf, lcores, pfx, "--no-pci", "--log-level=lib.eal:warning",
-		      "--", "--group", group, (char *)NULL);
-		fprintf(stderr, "bench_chain: cannot run %s: %s\n", simple_nf, strerror(errno));
+		if (site)
+			execl(prog, prog, lcores, pfx, "--no-pci", "--log-level=lib.eal:warning",
+			      "--", "--nf", fw, "--nf", nat, "--nf", dpi, (char *)NULL);
+		else
+			execl(prog, prog, lcores, pfx, "--no-pci", "--log-level=lib.eal:warning",
+			      "--", "--group", group, (char *)NULL);
+		fprintf(stderr, "bench_chain: cannot run %s: %s\n", prog, strerror(errno));
 		_exit(127);
 	}
 	return pid;
@@ -351,8 +502,9 @@ reap(pid_t pid, unsigned int ms)
 }
 
 static int
-measure(enum placement pl, unsigned int n, uint32_t flows, struct result *res)
+measure(enum placement pl, unsigned int n, bool site, uint32_t flows, struct result *res)
 {
+	struct site_nfs snfs = { 0 };
 	struct sdnfv_mgr_params mp = { .sz = sizeof(mp) };
 	struct sdnfv_mgr_stats s0, s1;
 	struct sdnfv_mgr *mgr = NULL;
@@ -368,7 +520,12 @@ measure(enum placement pl, unsigned int n, uint32_t flows, struct result *res)
 	ret = ports_create(&pt, flows);
 	if (ret < 0)
 		goto out;
-	ret = write_policy(policy, sizeof(policy), n, pt.out);
+	if (site) {
+		ret = write_site_files(pt.out);
+		site_path(policy, sizeof(policy), "policy.yaml");
+	} else {
+		ret = write_policy(policy, sizeof(policy), n, pt.out);
+	}
 	if (ret < 0)
 		goto out;
 	/* The pcap port keeps every packet of its file in mbufs of the manager's pool. */
@@ -394,7 +551,11 @@ measure(enum placement pl, unsigned int n, uint32_t flows, struct result *res)
 		fprintf(stderr, "bench_chain: sdnfv_mgr_port_add: %s\n", strerror(-ret));
 		goto out;
 	}
-	if (pl == ONE_CORE) {
+	if (pl == ONE_CORE && site) {
+		ret = site_nfs_add(mgr, &snfs);
+		if (ret < 0)
+			goto out;
+	} else if (pl == ONE_CORE) {
 		for (i = 0; i < n; i++) {
 			char svc[16];
 			struct sdnfv_nf_params np = { .sz = sizeof(np),
@@ -418,7 +579,7 @@ measure(enum placement pl, unsigned int n, uint32_t flows, struct result *res)
 	}
 	launched = true;
 	if (pl == TWO_CORES && n > 0) {
-		child = spawn_group(n);
+		child = spawn_group(n, site);
 		if (child < 0) {
 			ret = -errno;
 			goto out;
@@ -469,6 +630,7 @@ out:
 		rte_eal_wait_lcore(DISP_LCORE);
 	}
 	sdnfv_mgr_free(mgr);
+	site_nfs_free(&snfs);
 	ports_free(&pt);
 	return ret;
 }
@@ -593,6 +755,7 @@ measure_testpmd(uint32_t flows, double *pps)
 struct config {
 	enum placement pl;
 	unsigned int n;
+	bool site; /* firewall → nat → dpi instead of n counting NFs */
 	unsigned int flowset;
 	char name[48];
 	double mpps[MAX_ROUNDS];
@@ -617,31 +780,39 @@ cleanup_tmp(void)
 	}
 	snprintf(path, sizeof(path), "%s/testpmd.out", tmpdir);
 	unlink(path);
+	for (i = 0; i < 4; i++) {
+		static const char *const names[] = { "policy.yaml", "fw.rules", "nat.conf",
+						     "dpi.rules" };
+
+		site_path(path, sizeof(path), names[i]);
+		unlink(path);
+	}
 	rmdir(tmpdir);
 }
 
+/* build/examples/<name>, from $SDNFV_BUILD_ROOT or from where this program is
+ * (build/tests/bench/bench_chain). */
 static void
-find_simple_nf(void)
+find_example(char *buf, size_t len, const char *name)
 {
 	const char *root = getenv("SDNFV_BUILD_ROOT");
 	char self[PATH_MAX - 64], *slash;
 	ssize_t k;
 
 	if (root != NULL) {
-		snprintf(simple_nf, sizeof(simple_nf), "%s/examples/simple_nf", root);
+		snprintf(buf, len, "%s/examples/%s", root, name);
 		return;
 	}
-	/* build/tests/bench/bench_chain → build/examples/simple_nf */
 	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (k <= 0) {
-		snprintf(simple_nf, sizeof(simple_nf), "examples/simple_nf");
+		snprintf(buf, len, "examples/%s", name);
 		return;
 	}
 	self[k] = '\0';
 	slash = strrchr(self, '/');
 	if (slash != NULL)
 		*slash = '\0';
-	snprintf(simple_nf, sizeof(simple_nf), "%s/../../examples/simple_nf", self);
+	snprintf(buf, len, "%s/../../examples/%s", self, name);
 }
 
 /* Least-squares slope of y over x = 0..n-1. */
@@ -669,7 +840,7 @@ main(int argc, char **argv)
 	struct sdnfv_test_eal eo = { .lcores = "0@(0-1),1@0",
 				     .multi_process = true,
 				     .extra_args = extra };
-	struct config cfg[2 * (MAX_CHAIN + 1) + 4];
+	struct config cfg[2 * (MAX_CHAIN + 1) + 6];
 	double tpmd[MAX_ROUNDS], tpmd_med, hz, cpp[2][MAX_CHAIN + 1];
 	unsigned int n_cfg = 0, r, i, n;
 	const char *env, *only = NULL;
@@ -700,9 +871,11 @@ main(int argc, char **argv)
 	env = getenv("SDNFV_TESTPMD");
 	if (env != NULL)
 		testpmd = env;
-	find_simple_nf();
-	if (access(simple_nf, X_OK) != 0 || access(testpmd, X_OK) != 0) {
-		fprintf(stderr, "bench_chain: need %s and %s\n", simple_nf, testpmd);
+	find_example(simple_nf, sizeof(simple_nf), "simple_nf");
+	find_example(nf_group, sizeof(nf_group), "nf_group");
+	if (access(simple_nf, X_OK) != 0 || access(nf_group, X_OK) != 0 ||
+	    access(testpmd, X_OK) != 0) {
+		fprintf(stderr, "bench_chain: need %s, %s and %s\n", simple_nf, nf_group, testpmd);
 		return 1;
 	}
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bench_chain.XXXXXX");
@@ -739,6 +912,17 @@ main(int argc, char **argv)
 		snprintf(c->name, sizeof(c->name), "chain1_%s_flows%s",
 			 i % 2 == 0 ? "1core" : "2core", flowsets[c->flowset].label);
 	}
+	for (i = 0; i < 2; i++) {
+		struct config *c = &cfg[n_cfg++];
+
+		memset(c, 0, sizeof(*c));
+		c->pl = i == 0 ? ONE_CORE : TWO_CORES;
+		c->n = 3;
+		c->site = true;
+		c->flowset = FLOWS_1K;
+		snprintf(c->name, sizeof(c->name), "chain_fw_nat_dpi_%s",
+			 i == 0 ? "1core" : "2core");
+	}
 
 	if (sdnfv_test_eal_init(&eo) < 0) {
 		fprintf(stderr, "bench_chain: EAL init failed\n");
@@ -768,7 +952,8 @@ main(int argc, char **argv)
 
 			if (only != NULL && strcmp(only, cfg[i].name) != 0)
 				continue;
-			ret = measure(cfg[i].pl, cfg[i].n, flowsets[cfg[i].flowset].flows, &res);
+			ret = measure(cfg[i].pl, cfg[i].n, cfg[i].site,
+				      flowsets[cfg[i].flowset].flows, &res);
 			if (ret < 0) {
 				fprintf(stderr, "bench_chain: %s failed: %s\n", cfg[i].name,
 					strerror(-ret));
@@ -801,7 +986,8 @@ main(int argc, char **argv)
 		printf("bench: chain1_2core ratio %.2f vs testpmd\n", cfg[3].med / tpmd_med);
 		printf("# targets: chain1_1core >= 27 Mpps (OVS-DPDK, one exact rule per flow, does "
 		       "about 13 here: not measured by this program); hop_cost_1core <= 9 cycles; "
-		       "chain4_loss_1core <= 25 %%; chain1_2core >= 30 Mpps\n");
+		       "chain4_loss_1core <= 25 %%; chain1_2core >= 30 Mpps; "
+		       "chain_fw_nat_dpi_2core >= 10 Mpps\n");
 	}
 	sdnfv_test_eal_cleanup();
 	cleanup_tmp();
