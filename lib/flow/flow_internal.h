@@ -18,7 +18,9 @@
  * Replacing a rule (same match and priority) and modifying its action change neither: the winner
  * is the same rule, and readers read its action through an RCU pointer.
  * A reader loads the epoch once per burst, so no stale decision survives a change by more than
- * the burst in flight. Order on the writer's side: make the classifier reflect the change, then
+ * the burst in flight; it loads it again after reading the cached answers' actions (the current
+ * ones) and classifies the burst instead when it moved, so that an answer never pairs a winner
+ * from before an add with an action changed after it. Order on the writer's side: make the classifier reflect the change, then
  * bump the version or the epoch (release). A reader that sees the new version or epoch sees the
  * classifier that reflects it.
  *

@@ -381,12 +381,13 @@ sdnfv_flow_reader_online(struct sdnfv_flow_reader *r)
  * recorded (flow_internal.h). */
 static uint64_t
 cache_answers(const struct sdnfv_flow_table *t, const struct sdnfv_flow_key *keys, unsigned int n,
-	      uint32_t ms, uint32_t *ids)
+	      uint32_t ms, uint32_t *ids, uint32_t *epoch_out)
 {
 	struct flow_entry *entries[SDNFV_FLOW_BURST_MAX];
 	uint64_t found, valid = 0;
 	uint32_t epoch = __atomic_load_n(&t->epoch, __ATOMIC_ACQUIRE);
 
+	*epoch_out = epoch;
 	flow_cache_lookup_burst(t->cache, keys, n, entries, &found);
 	while (found != 0) {
 		unsigned int i = (unsigned int)__builtin_ctzll(found);
@@ -457,8 +458,23 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 	row = s->row;
 	now = t->clock(t->clock_arg);
 	all = n == 64 ? UINT64_MAX : (1ull << n) - 1;
-	if (t->cache != NULL)
-		hits = cache_answers(t, keys, n, (uint32_t)(now / 1000000), ids);
+	if (t->cache != NULL) {
+		uint32_t epoch;
+		uint64_t m;
+
+		hits = cache_answers(t, keys, n, (uint32_t)(now / 1000000), ids, &epoch);
+		/* A cached answer is the rule's current action, read now; the winner was checked
+		 * against the epoch read before. A rule added in between may beat it, and an action
+		 * changed in between would pair the old winner with a newer action: a state that
+		 * never was. Unless the epoch still holds after the actions are read, the burst is
+		 * classified instead (rare: only while rules are being added). */
+		for (m = hits; m != 0; m &= m - 1) {
+			i = (unsigned int)__builtin_ctzll(m);
+			res[i].action = flow_rule_action(&t->rules[ids[i]], UINT64_MAX);
+		}
+		if (hits != 0 && __atomic_load_n(&t->epoch, __ATOMIC_ACQUIRE) != epoch)
+			hits = 0;
+	}
 	if (hits != all) {
 		struct sdnfv_flow_key miss_keys[SDNFV_FLOW_BURST_MAX];
 		uint32_t miss_ids[SDNFV_FLOW_BURST_MAX];
@@ -492,11 +508,12 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 			res[i].action = NULL;
 			continue;
 		}
-		/* A cached answer holds now: the rule's current action. A classified one holds at
-		 * the view's version. */
-		res[i].action = flow_rule_action(&t->rules[id], (hits >> i) & 1 ? UINT64_MAX : vis);
-		if (!((hits >> i) & 1))
+		/* A cached answer's action was read above; a classified one holds at the view's
+		 * version. */
+		if (!((hits >> i) & 1)) {
+			res[i].action = flow_rule_action(&t->rules[id], vis);
 			learn_mask |= 1ull << i;
+		}
 		/* This reader is the only writer of its row: plain increments, atomic stores so
 		 * that the writer's sums never see a torn value. */
 		c = &row[id];

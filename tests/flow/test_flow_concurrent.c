@@ -322,6 +322,40 @@ answer(const struct replay *rp, uint16_t key)
 	return b < 0 ? 0 : rp->o.r[b].rule.action.user;
 }
 
+static const char *
+op_name(int op)
+{
+	return op == U_ADD ? "add" : op == U_DEL ? "delete" : "modify";
+}
+
+/* For a failure report: the states nearest to [before, after] at which `key` answers `user`. */
+static void
+states_giving(const struct run *run, uint16_t key, uint64_t user, uint32_t before, uint32_t after,
+	      int64_t *last_before, int64_t *first_after)
+{
+	struct replay *rp = calloc(1, sizeof(*rp));
+	uint32_t k, i;
+
+	*last_before = *first_after = -1;
+	if (rp == NULL)
+		return;
+	oracle_init(&rp->o, N_UPDATES + 1);
+	for (i = 0; i < N_KEYS; i++)
+		rp->best[i] = -1;
+	for (k = 0; k <= N_UPDATES; k++) {
+		if (k > 0)
+			replay_step(rp, run, k);
+		if (answer(rp, key) != user)
+			continue;
+		if (k < before)
+			*last_before = k;
+		else if (k > after && *first_after < 0)
+			*first_after = k;
+	}
+	oracle_fini(&rp->o);
+	free(rp);
+}
+
 static int
 cmp_before(const void *a, const void *b)
 {
@@ -400,11 +434,29 @@ run_concurrent(bool cache)
 
 			if (answer(rp, rec->key) == rec->user)
 				continue; /* settled */
-			if (rec->after <= k)
+			if (rec->after <= k) {
+				int64_t lb, fa;
+				uint32_t q;
+
+				/* Say which states do give that answer, and what the updates
+				 * around the interval were: enough to tell a stale winner from a
+				 * torn update. */
+				states_giving(run, rec->key, rec->user, rec->before, rec->after,
+					      &lb, &fa);
+				for (q = rec->before > 1 ? rec->before - 1 : 1;
+				     q <= rec->after && q <= N_UPDATES; q++)
+					cr_log_error("update %u: op %s, action %" PRIu64, q,
+						     op_name(run->upd[q].op),
+						     run->upd[q].op == U_ADD
+							     ? run->upd[q].rule.action.user
+							     : run->upd[q].act.user);
 				cr_assert_fail("key %u answered %" PRIu64
-					       " between updates %u and %u; "
-					       "no state in between gives that",
-					       rec->key, rec->user, rec->before, rec->after);
+					       " between updates %u and %u; no state in between "
+					       "gives that (the last state before does: %" PRId64
+					       ", the first after: %" PRId64 "; -1: none)",
+					       rec->key, rec->user, rec->before, rec->after, lb,
+					       fa);
+			}
 			active[keep++] = rec;
 		}
 		n_active = keep;
