@@ -13,7 +13,8 @@ Checks, from the capture and the site's files rather than from the NFs' own coun
     signature stops at the packet that carries it;
   - scripts/demo-report.py summarises the run.
 
-usage: site_e2e.py NF_BINARIES_DIR      (environment as for tests/common/host.py)
+usage: site_e2e.py [processes|group]    (group: the three NFs as one examples/nf_group process;
+                                         environment as for tests/common/host.py)
 """
 import os
 import subprocess
@@ -43,6 +44,7 @@ def checksums_ok(raw):
 
 
 def main():
+    group = len(sys.argv) > 1 and sys.argv[1] == "group"
     tmp = tempfile.mkdtemp(prefix="sdnfv-site-")
     out = os.path.join(tmp, "out.pcap")
     h = Host(tmp, os.path.join(SITE, "policy.yaml"),
@@ -50,16 +52,26 @@ def main():
              ["--idle-exit", "300", "--min-nfs", "3"])
     try:
         check(h.wait_ready(), "manager ready")
-        h.proc(os.path.join(BUILD, "examples", "firewall", "firewall"),
-               "--rules", os.path.join(SITE, "firewall.rules"))
-        h.proc(os.path.join(BUILD, "examples", "nat", "nat"), "--config", os.path.join(SITE, "nat.conf"))
-        h.proc(os.path.join(BUILD, "examples", "dpi", "dpi"), "--rules", os.path.join(SITE, "dpi.rules"))
+        if group:
+            h.proc(os.path.join(BUILD, "examples", "nf_group"),
+                   "--nf", "firewall=" + os.path.join(SITE, "firewall.rules"),
+                   "--nf", "nat=" + os.path.join(SITE, "nat.conf"),
+                   "--nf", "dpi=" + os.path.join(SITE, "dpi.rules"))
+        else:
+            h.proc(os.path.join(BUILD, "examples", "firewall", "firewall"),
+                   "--rules", os.path.join(SITE, "firewall.rules"))
+            h.proc(os.path.join(BUILD, "examples", "nat", "nat"),
+                   "--config", os.path.join(SITE, "nat.conf"))
+            h.proc(os.path.join(BUILD, "examples", "dpi", "dpi"),
+                   "--rules", os.path.join(SITE, "dpi.rules"))
         rc, nf_rcs = h.wait(90)
         print(h.text())
         texts = h.nf_output()
         for t in texts:
             print(t)
-        check(rc == 0 and nf_rcs == [0, 0, 0], "manager and NFs exit 0 (%s, %s)" % (rc, nf_rcs))
+        check(rc == 0 and all(r == 0 for r in nf_rcs), "manager and NFs exit 0 (%s, %s)" % (rc, nf_rcs))
+        if group:
+            texts = texts * 3  # one process printed all three summaries
         check(h.stat("pool_in_use") == 0, "pool back to 0")
         rx, tx = h.stat("rx"), h.stat("tx")
         check(rx == len(rdpcap(PCAP)), "the manager read the whole capture (%s)" % rx)
