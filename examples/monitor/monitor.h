@@ -126,6 +126,12 @@ int monitor_packet(struct monitor *mon, const void *data, uint32_t len, uint64_t
 int monitor_packet_parsed(struct monitor *mon, const void *data, const struct sdnfv_pkt_info *info,
 			  int ret, uint32_t frame_len, uint64_t now_ms);
 
+/* Account a burst of at most SDNFV_NF_BURST_MAX parsed frames (as monitor_packet_parsed() for
+ * each, in order), overlapping the table's cache misses. The burst handler's core. */
+void monitor_burst(struct monitor *mon, const uint8_t *const *data,
+		   const struct sdnfv_pkt_info *info, const int *ret, const uint32_t *frame_len,
+		   unsigned int n, uint64_t now_ms);
+
 /* Sweep for timeouts (the part of the table due since the previous call; all of it when a
  * second or more passed), refresh templates when due, close the open messages and send the
  * queue. The idle handler. */
