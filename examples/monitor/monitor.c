@@ -61,6 +61,10 @@ struct monitor {
 	uint64_t template_ms;
 	struct monitor_record top_ended[MONITOR_TOP_MAX]; /* largest ended flows, totals */
 	unsigned int n_top_ended;
+	/* The largest live flow, kept per packet so the report needs no scan: a flow that grows
+	 * past big_val takes the place; when it ends, the place is free and top_ended has it. */
+	uint32_t big_id;
+	uint64_t big_val;
 	int sock;
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
@@ -669,6 +673,10 @@ flow_end(struct monitor *mon, uint32_t id, uint8_t reason, uint64_t now_ms)
 		mon->c.ended_forced++;
 		break;
 	}
+	if (id == mon->big_id) {
+		mon->big_id = UINT32_MAX;
+		mon->big_val = 0;
+	}
 	slot_remove(mon, id);
 	f->used = 0;
 	mon->free_ids[mon->n_free++] = id;
@@ -766,6 +774,10 @@ account(struct monitor *mon, const struct pkt_ref *r, uint64_t now_ms)
 	if (now_ms > f->last_ms)
 		f->last_ms = now_ms;
 	f->tcp_flags |= r->tcp_flags;
+	if ((mon->cfg.top_by_packets ? f->packets : f->bytes) > mon->big_val) {
+		mon->big_val = mon->cfg.top_by_packets ? f->packets : f->bytes;
+		mon->big_id = id;
+	}
 	if (r->tcp_flags & (TCP_FIN | TCP_RST))
 		flow_end(mon, id, MONITOR_END_FLOW, now_ms);
 	return 0;
@@ -860,9 +872,16 @@ monitor_top(const struct monitor *mon, struct monitor_record *out, unsigned int 
 	for (i = 0; i < mon->cfg.max_flows; i++) {
 		struct monitor_record r;
 
-		if (!mon->flows[i].used)
+		const struct flow *f = &mon->flows[i];
+
+		if (!f->used)
 			continue;
-		flow_totals(&mon->flows[i], &r);
+		/* Most flows are smaller than the list's last: skip them before copying. */
+		if (k == n && n > 0 &&
+		    (mon->cfg.top_by_packets ? f->packets : f->bytes) <
+			    (mon->cfg.top_by_packets ? out[n - 1].packets : out[n - 1].bytes))
+			continue;
+		flow_totals(f, &r);
 		top_insert(mon, out, &k, n, &r);
 	}
 	return k;
@@ -879,6 +898,24 @@ monitor_flow_str(const struct sdnfv_pkt_key *key, char *buf, size_t len)
 	inet_ntop(af, &key->dst, dst, sizeof(dst));
 	snprintf(buf, len, v6 ? "[%s]:%u>[%s]:%u/%u" : "%s:%u>%s:%u/%u", src,
 		 rte_be_to_cpu_16(key->sport), dst, rte_be_to_cpu_16(key->dport), key->proto);
+}
+
+bool
+monitor_top1(const struct monitor *mon, struct monitor_record *r)
+{
+	struct monitor_record big;
+
+	if (mon->cfg.top == 0)
+		return false;
+	if (mon->big_id == UINT32_MAX) {
+		if (mon->n_top_ended > 0)
+			*r = mon->top_ended[0];
+		return mon->n_top_ended > 0;
+	}
+	flow_totals(&mon->flows[mon->big_id], &big);
+	*r = mon->n_top_ended > 0 && rec_cmp(mon, &mon->top_ended[0], &big) < 0 ? mon->top_ended[0]
+										: big;
+	return true;
 }
 
 int
@@ -901,7 +938,7 @@ monitor_report_text(struct monitor *mon, uint64_t now_ms, char *buf, size_t len)
 		len = 128; /* the manager shows reports of at most 127 bytes as text */
 	n = snprintf(buf, len, "pps %" PRIu64 " bps %" PRIu64 " flows %u", pps, bps,
 		     monitor_flows_live(mon));
-	if (monitor_top(mon, &top, 1) == 1 && n > 0 && (size_t)n < len) {
+	if (monitor_top1(mon, &top) && n > 0 && (size_t)n < len) {
 		int m;
 
 		monitor_flow_str(&top.key, flow, sizeof(flow));
@@ -1033,6 +1070,7 @@ monitor_create(const struct monitor_cfg *cfg, uint64_t now_ms, char *err, size_t
 	msg_reset(&mon->open[0], MONITOR_TID_V4);
 	msg_reset(&mon->open[1], MONITOR_TID_V6);
 	mon->sweep_ms = mon->rep_ms = now_ms;
+	mon->big_id = UINT32_MAX;
 	queue_templates(mon, now_ms);
 	return mon;
 fail:

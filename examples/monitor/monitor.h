@@ -144,6 +144,10 @@ uint32_t monitor_flows_live(const struct monitor *mon);
  * live ones and those that ended, totals over the flow's life. Returns how many. */
 unsigned int monitor_top(const struct monitor *mon, struct monitor_record *out, unsigned int n);
 
+/* The largest flow since start, as monitor_top(mon, r, 1) finds it (but for ties), without a
+ * scan: the report's. Returns false when there is none (or top is 0). */
+bool monitor_top1(const struct monitor *mon, struct monitor_record *r);
+
 /* "10.0.0.1:1234>10.0.0.2:80/6" ([v6]:port for IPv6). */
 void monitor_flow_str(const struct sdnfv_pkt_key *key, char *buf, size_t len);
 

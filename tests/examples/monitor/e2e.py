@@ -16,7 +16,7 @@ Scenarios:
   rate        a looping pcap: the NF's state report in telemetry (/sdnfv/nf,<id> "report") shows
               pps near the manager's own rx_pps for the NF, the number of flows and the top flow
   bad_config  a config file with a broken line: the NF refuses it with FILE:LINE: reason and exit
-              status 1, before attaching
+              status 1, before attaching; a bad option gives status 2; the sample config loads
 """
 import os
 import datetime
@@ -483,6 +483,11 @@ def scenario_bad_config(tmp, manager, monitor):
     check(r.returncode == 1, "exit status 1 (%d)" % r.returncode)
     check("%s:5: max-flows: 'lots' is not a number" % conf in r.stderr,
           "the error names the file and line 5")
+    sample = os.path.join(os.environ.get("SDNFV_SOURCE_ROOT", "."), "examples", "monitor",
+                          "monitor.conf")
+    r = subprocess.run([monitor, "--", "--config", sample, "--help"], capture_output=True,
+                       text=True, timeout=30)
+    check(r.returncode == 0, "the sample monitor.conf loads (%s)" % r.stderr.strip()[:200])
     r = subprocess.run([monitor, "--", "--top", "-3"], capture_output=True, text=True,
                        timeout=30)
     check(r.returncode == 2 and "top: '-3'" in r.stderr, "a bad option: status 2 and its reason")

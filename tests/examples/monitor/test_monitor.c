@@ -432,7 +432,7 @@ Test(monitor, records_add_up_to_a_simple_models_totals_under_random_traffic)
 		uint64_t packets, bytes;
 	} model[64];
 	struct monitor *mon;
-	unsigned int n_model = 0, i, j, k;
+	unsigned int n_model = 0, i, j, k, top1_checks = 0;
 	uint64_t t = T0;
 
 	cfg.max_flows = 40; /* 64 keys into 40 places: the table fills, flows end and come back */
@@ -461,6 +461,17 @@ Test(monitor, records_add_up_to_a_simple_models_totals_under_random_traffic)
 		}
 		if (i % 97 == 0)
 			monitor_flush(mon, t);
+		if (i % 13 == 0) {
+			/* The report's top flow, kept without a scan, is as large as a scan finds. */
+			struct monitor_record a, b;
+
+			cr_assert_eq(monitor_top1(mon, &a), monitor_top(mon, &b, 1) == 1);
+			if (monitor_top(mon, &b, 1) == 1) {
+				cr_assert_eq(a.bytes, b.bytes, "packet %u: top %lu bytes, scan %lu",
+					     i, a.bytes, b.bytes);
+				top1_checks++;
+			}
+		}
 	}
 	monitor_finish(mon, t);
 	cr_assert_gt(monitor_counters(mon)->table_full, 0);
@@ -480,6 +491,7 @@ Test(monitor, records_add_up_to_a_simple_models_totals_under_random_traffic)
 		cr_assert_eq(b, model[j].bytes);
 	}
 	cr_assert(s.seq_ok, "sequence numbers count the data records before each message");
+	cr_assert(top1_checks > 100);
 	cr_assert(s.len_ok, "every message has version 10, its length, and fits %d bytes",
 		  MONITOR_MSG_MAX);
 	monitor_destroy(mon, t);
