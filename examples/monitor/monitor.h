@@ -127,7 +127,8 @@ int monitor_packet_parsed(struct monitor *mon, const void *data, const struct sd
 			  int ret, uint32_t frame_len, uint64_t now_ms);
 
 /* Account a burst of at most SDNFV_NF_BURST_MAX parsed frames (as monitor_packet_parsed() for
- * each, in order), overlapping the table's cache misses. The burst handler's core. */
+ * each, in order), in two passes so that the table's cache misses overlap. The burst handler's
+ * core. */
 void monitor_burst(struct monitor *mon, const uint8_t *const *data,
 		   const struct sdnfv_pkt_info *info, const int *ret, const uint32_t *frame_len,
 		   unsigned int n, uint64_t now_ms);
@@ -157,7 +158,10 @@ int monitor_report_text(struct monitor *mon, uint64_t now_ms, char *buf, size_t 
 
 const struct monitor_counters *monitor_counters(const struct monitor *mon);
 
-/* The summary line "monitor: summary rx N ...", then the top flows, one line each. */
+/* The top flows, one line each: "monitor: top RANK FLOW packets N bytes N duration_ms N". */
+void monitor_print_top(const struct monitor *mon, FILE *out);
+
+/* The summary line "monitor: summary rx N ...", then the top flows. */
 void monitor_print_summary(const struct monitor *mon, FILE *out);
 
 /* Test hook: called with every message as it is sent (before the sinks). */
@@ -175,9 +179,8 @@ struct monitor_nf {
 	struct monitor *mon;
 	uint64_t (*clock_ms)(void); /* wall clock, ms since the epoch */
 	uint64_t last_report_ms;
-	uint64_t report_ms; /* state report period */
-	volatile bool
-		dump_top; /* set (from a signal handler) to print the top flows at the next idle */
+	uint64_t report_ms;     /* state report period */
+	volatile bool dump_top; /* SIGUSR1: print the top flows at the next idle call */
 };
 
 extern const struct sdnfv_nf_ops monitor_nf_ops;

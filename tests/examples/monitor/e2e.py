@@ -14,13 +14,15 @@ Scenarios:
               scapy; the IPFIX file and the CSV say the same; the summary's counters equal the
               model's (rx, malformed, non-IP); every packet leaves the host unchanged
   rate        a looping pcap: the NF's state report in telemetry (/sdnfv/nf,<id> "report") shows
-              pps near the manager's own rx_pps for the NF, the number of flows and the top flow
+              pps near the manager's own rx_pps for the NF, the number of flows and the top flow;
+              SIGUSR1 prints the top list while it runs
   bad_config  a config file with a broken line: the NF refuses it with FILE:LINE: reason and exit
               status 1, before attaching; a bad option gives status 2; the sample config loads
 """
 import os
 import datetime
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -463,6 +465,14 @@ def scenario_rate(tmp, manager, monitor):
             check(m.group(4) == "10.1.0.3:5002>10.2.0.1:9/17", "top flow %s" % m.group(4))
         check(nf is not None and nf.get("report_age_ms", 9999) <= 1500,
               "the report is at most 1.5 s old (%s)" % (nf or {}).get("report_age_ms"))
+        h.nfs[0].send_signal(signal.SIGUSR1)
+        deadline = time.time() + 5
+        while time.time() < deadline and "monitor: top 1 " not in h.nf_output()[0]:
+            time.sleep(0.05)
+        out = h.nf_output()[0]
+        check(re.search(r"monitor: rx \d+ flows_live 4\nmonitor: top 1 10\.1\.0\.3:5002>"
+                        r"10\.2\.0\.1:9/17 packets \d+ bytes \d+", out) is not None
+              and "summary" not in out, "SIGUSR1 prints the top list while running")
         rc, nf_rcs = h.stop()
         check(rc == 0 and nf_rcs == [0], "manager and monitor exit 0 (%s, %s)" % (rc, nf_rcs))
         out = h.nf_output()[0]

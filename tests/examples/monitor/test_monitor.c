@@ -844,7 +844,7 @@ Test(monitor, refuses_a_collector_it_cannot_resolve)
 	cr_assert_not_null(strstr(err, "no-such-host.invalid"), "%s", err);
 }
 
-/* The burst path (three passes with prefetches) counts exactly as packet by packet does. */
+/* The burst path (two passes) counts exactly as packet by packet does. */
 Test(monitor, counts_a_burst_exactly_as_packet_by_packet)
 {
 	struct monitor_cfg cfg = cfg_default();
