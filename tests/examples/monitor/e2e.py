@@ -33,7 +33,7 @@ import time
 from collections import Counter
 
 from scapy.all import (IP, UDP, TCP, ICMP, IPv6, ICMPv6EchoRequest, Ether, Dot1Q, ARP, Raw,
-                       rdpcap, wrpcap, PcapReader)
+                       wrpcap)
 
 sys.path.insert(0, os.path.join(os.environ.get("SDNFV_SOURCE_ROOT", "."), "tests", "common"))
 from host import (failures, check, read_frames, Host, policy_file,  # noqa: E402
@@ -138,7 +138,6 @@ def model_packet(raw):
         l4 = body[ihl:tot]
         later = (frag & 0x1fff) != 0
         is_frag = (frag & 0x3fff) != 0
-        fam = 4
     elif et == 0x86dd:
         if len(body) < 40 or body[0] >> 4 != 6:
             return ("malformed",)
@@ -159,7 +158,6 @@ def model_packet(raw):
         proto, l4 = nh, body[off:tot]
         src, dst = socket.inet_ntop(socket.AF_INET6, body[8:24]), socket.inet_ntop(
             socket.AF_INET6, body[24:40])
-        fam = 6
     else:
         return ("non_ip",)
     sport = dport = 0
