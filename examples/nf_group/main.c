@@ -13,6 +13,7 @@
  *   nat=CONFIG            examples/nat
  *   dpi=RULES             examples/dpi
  *   load_balancer=CONFIG  examples/load_balancer
+ *   monitor=CONFIG        examples/monitor ("defaults" for no file)
  *   scrubber=drop|clean   examples/scrubber
  *
  * SERVICE is the service the member provides (default: KIND). Every member is built from its file
@@ -36,6 +37,7 @@
 #include "dpi.h"
 #include "firewall.h"
 #include "load_balancer.h"
+#include "monitor.h"
 #include "nat.h"
 #include "scrubber.h"
 
@@ -117,6 +119,30 @@ make_lb(struct member *m, const char *arg, char *err, size_t errlen)
 }
 
 static int
+make_monitor(struct member *m, const char *arg, char *err, size_t errlen)
+{
+	struct monitor_nf *ctx = calloc(1, sizeof(*ctx));
+	struct monitor_cfg cfg;
+	int ret;
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "monitor: out of memory");
+		return -ENOMEM;
+	}
+	monitor_cfg_defaults(&cfg);
+	ret = strcmp(arg, "defaults") == 0 ? 0 : monitor_cfg_load(&cfg, arg, err, errlen);
+	if (ret == 0)
+		ret = monitor_nf_init(ctx, &cfg, err, errlen);
+	if (ret < 0) {
+		free(ctx);
+		return ret;
+	}
+	m->ops = &monitor_nf_ops;
+	m->ctx = ctx;
+	return 0;
+}
+
+static int
 make_scrubber(struct member *m, const char *arg, char *err, size_t errlen)
 {
 	enum scrubber_mode mode;
@@ -144,8 +170,8 @@ static const struct kind {
 	const char *name;
 	int (*make)(struct member *m, const char *arg, char *err, size_t errlen);
 } kinds[] = {
-	{ "firewall", make_firewall }, { "nat", make_nat },           { "dpi", make_dpi },
-	{ "load_balancer", make_lb },  { "scrubber", make_scrubber },
+	{ "firewall", make_firewall }, { "nat", make_nat },         { "dpi", make_dpi },
+	{ "load_balancer", make_lb },  { "monitor", make_monitor }, { "scrubber", make_scrubber },
 };
 
 /* KIND[@SERVICE]=ARG → a member built from its file. */
@@ -196,6 +222,12 @@ member_finish(struct member *m)
 	} else if (strcmp(m->kind, "load_balancer") == 0) {
 		lb_summary(m->ctx, stdout);
 		lb_free(m->ctx);
+	} else if (strcmp(m->kind, "monitor") == 0) {
+		struct monitor_nf *mn = m->ctx;
+
+		monitor_print_summary(mn->mon, stdout);
+		monitor_destroy(mn->mon, mn->clock_ms());
+		free(mn);
 	} else {
 		scrubber_summary(m->ctx, stdout);
 		scrubber_free(m->ctx);
@@ -253,7 +285,7 @@ main(int argc, char **argv)
 			fprintf(stderr,
 				"usage: %s <EAL args> -- --nf KIND[@SERVICE]=ARG [--nf ...] [--sleep]\n"
 				"kinds: firewall=RULES[:stateful] nat=CONFIG dpi=RULES "
-				"load_balancer=CONFIG scrubber=drop|clean\n",
+				"load_balancer=CONFIG monitor=CONFIG|defaults scrubber=drop|clean\n",
 				argv[0]);
 			status = opt == 'h' ? 0 : 2;
 			goto out;

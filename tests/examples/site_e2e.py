@@ -53,6 +53,19 @@ def main():
     try:
         check(h.wait_ready(), "manager ready")
         if group:
+            # A bad member file is refused with its line, before the EAL starts.
+            bad = os.path.join(tmp, "bad.rules")
+            with open(bad, "w") as f:
+                f.write("default deny\nallow proto tcp dport 99999\n")
+            r = subprocess.run([os.path.join(BUILD, "examples", "nf_group"), "--",
+                                "--nf", "monitor=defaults", "--nf", "firewall=" + bad],
+                               capture_output=True, text=True, timeout=30)
+            check(r.returncode == 1 and bad + ":2:" in r.stderr,
+                  "nf_group refuses a bad rule file with its line (%d: %s)" % (r.returncode, r.stderr.strip()))
+            r = subprocess.run([os.path.join(BUILD, "examples", "nf_group"), "--", "--nf", "router=x"],
+                               capture_output=True, text=True, timeout=30)
+            check(r.returncode == 1 and "unknown NF kind 'router'" in r.stderr,
+                  "nf_group refuses an unknown kind (%d: %s)" % (r.returncode, r.stderr.strip()))
             h.proc(os.path.join(BUILD, "examples", "nf_group"),
                    "--nf", "firewall=" + os.path.join(SITE, "firewall.rules"),
                    "--nf", "nat=" + os.path.join(SITE, "nat.conf"),
