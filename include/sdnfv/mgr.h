@@ -120,7 +120,8 @@ struct sdnfv_mgr_params {
 			       *   messages), so only values below 1 would matter; 0: 10 */
 	uint32_t stats_period_ms; /**< print console stats this often; 0: never */
 	uint32_t idle_exit_ms;    /**< stop sdnfv_mgr_run() when no packet arrived for this long
-				  *   and every ring is empty (runs over a pcap end); 0: never */
+				  *   and every ring is empty (runs over a pcap end), counted from
+				  *   the first read of the ports (see @ref min_nfs); 0: never */
 	uint32_t min_nfs;         /**< receive from ports only once this many NFs run (so a chain is
 				  *   complete before traffic starts); 0: at once */
 	sdnfv_mgr_report_cb report; /**< state reports; NULL: logged */

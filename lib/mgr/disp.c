@@ -610,7 +610,8 @@ int
 sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 {
 	struct rte_mbuf *pkts[SDNFV_NF_BURST_MAX];
-	uint64_t last_rx = sdnfv_clock_ns(), now = last_rx, stop_at = 0, loops = 0;
+	uint64_t last_rx = 0, now = sdnfv_clock_ns(), stop_at = 0, loops = 0;
+	bool receiving = false; /* the ports are read (min_nfs reached): idle time counts */
 	unsigned int rr = 0;
 	int ret;
 
@@ -639,6 +640,14 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 			commands(mgr);
 
 		if (!stopping && mgr->n_running >= mgr->p.min_nfs) {
+			/* Idle time starts with the first read of the ports, not with the
+			 * dispatcher: NFs that took longer than idle_exit_ms to come must not end
+			 * the run before its first packet. */
+			if (unlikely(!receiving)) {
+				receiving = true;
+				now = sdnfv_clock_ns();
+				last_rx = now;
+			}
 			for (i = 0; i < mgr->n_ports; i++) {
 				uint16_t port = mgr->port_list[i];
 
@@ -687,7 +696,7 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 					stop_at = now;
 				if (host_empty(mgr) || now - stop_at > 1000000000ull)
 					break;
-			} else if (mgr->p.idle_exit_ms > 0 &&
+			} else if (mgr->p.idle_exit_ms > 0 && receiving &&
 				   now - last_rx > mgr->p.idle_exit_ms * 1000000ull &&
 				   mgr->n_running >= mgr->p.min_nfs && host_empty(mgr)) {
 				SDNFV_LOG(mgr, INFO,
