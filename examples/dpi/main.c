@@ -93,17 +93,13 @@ main(int argc, char **argv)
 	struct sdnfv_nf *nf;
 	struct dpi *d;
 	char err[512], *end;
-	int opt, ret, argc2 = argc, i;
-	char **argv2 = argv;
+	int opt, ret, argc2, eal_argc;
+	char **argv2;
 
 	/* Our options come after "--" (or alone with --pcap): read them before the EAL starts. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-	if (i < argc) {
-		argc2 = argc - i;
-		argv2 = argv + i;
-	}
+	argc2 = sdnfv_nf_args(argc, argv, &eal_argc, &argv2);
+	if (argc2 == 0)
+		argc2 = argc; /* no "--": options alone (--pcap) */
 	while ((opt = getopt_long(argc2, argv2, "r:s:n:zf:t:a:qp:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
@@ -186,7 +182,7 @@ main(int argc, char **argv)
 	p.name = name;
 	p.arg = d;
 	optind = 1;
-	ret = sdnfv_nf_init(argc - (argc2 < argc ? argc2 : 0), argv, &p, &nf);
+	ret = sdnfv_nf_init(eal_argc, argv, &p, &nf);
 	if (ret < 0) {
 		fprintf(stderr, "dpi: cannot attach: %s\n", strerror(-ret));
 		dpi_free(d);

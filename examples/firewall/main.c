@@ -111,22 +111,16 @@ main(int argc, char **argv)
 	char err[FW_ERR_MAX] = "";
 	bool check = false;
 	struct sdnfv_nf *nf;
-	int opt, ret, argc2 = argc, i;
-	char **argv2 = argv;
+	int opt, ret, argc2, eal_argc;
+	char **argv2;
 	unsigned long v;
 	char *end;
 
 	/* The application's options come after "--"; read them (and the rules) before the EAL
 	 * starts, so a bad option or rule line fails fast, without waiting for a manager. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-	if (i < argc) {
-		argc2 = argc - i;
-		argv2 = argv + i;
-	} else {
+	argc2 = sdnfv_nf_args(argc, argv, &eal_argc, &argv2);
+	if (argc2 == 0)
 		argc2 = 1;
-	}
 	while ((opt = getopt_long(argc2, argv2, "r:s:n:Sc:t:C:zkh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
@@ -205,7 +199,7 @@ main(int argc, char **argv)
 	p.service = service;
 	p.name = name;
 	p.arg = fw;
-	ret = sdnfv_nf_init(argc - (argc2 > 1 ? argc2 : 0), argv, &p, &nf);
+	ret = sdnfv_nf_init(eal_argc, argv, &p, &nf);
 	if (ret < 0) {
 		fprintf(stderr, "firewall: cannot attach: %s\n", strerror(-ret));
 		firewall_free(fw);

@@ -64,20 +64,14 @@ main(int argc, char **argv)
 	struct sdnfv_nf *nf;
 	struct lb_ctx *ctx;
 	char err[512];
-	int opt, ret, i, argc2 = 1;
-	char **argv2 = argv;
+	int opt, ret, argc2, eal_argc;
+	char **argv2;
 
 	/* Our options come after "--" (or alone, for --check): read them before the EAL starts,
 	 * so a bad config fails fast without waiting for a manager. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-	if (i < argc) {
-		argc2 = argc - i;
-		argv2 = argv + i;
-	} else if (argc > 1 && strncmp(argv[1], "--check", 7) == 0) {
-		argc2 = argc;
-	}
+	argc2 = sdnfv_nf_args(argc, argv, &eal_argc, &argv2);
+	if (argc2 == 0)
+		argc2 = argc > 1 && strncmp(argv[1], "--check", 7) == 0 ? argc : 1;
 	while ((opt = getopt_long(argc2, argv2, "c:k:s:n:zh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -137,7 +131,7 @@ main(int argc, char **argv)
 
 	optind = 1;
 	p.arg = ctx;
-	ret = sdnfv_nf_init(argc - (argc2 > 1 ? argc2 : 0), argv, &p, &nf);
+	ret = sdnfv_nf_init(eal_argc, argv, &p, &nf);
 	if (ret < 0) {
 		fprintf(stderr, "load_balancer: cannot attach: %s\n", strerror(-ret));
 		lb_free(ctx);

@@ -75,16 +75,14 @@ main(int argc, char **argv)
 	struct monitor_cfg cfg;
 	struct sdnfv_nf *nf;
 	char err[512];
-	int opt, idx, ret, argc2, i, pass;
+	int opt, idx, ret, argc2, eal_argc, pass;
 	char **argv2;
 
 	/* The application's options come after "--": read them before the EAL starts, so a bad
 	 * option or config line fails fast, without waiting for a manager. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-	argc2 = i < argc ? argc - i : 1;
-	argv2 = i < argc ? argv + i : argv;
+	argc2 = sdnfv_nf_args(argc, argv, &eal_argc, &argv2);
+	if (argc2 == 0)
+		argc2 = 1;
 	monitor_cfg_defaults(&cfg);
 	/* Pass 0 loads the config file, pass 1 applies the other options over it. */
 	for (pass = 0; pass < 2; pass++) {
@@ -130,7 +128,7 @@ main(int argc, char **argv)
 	signal(SIGUSR1, on_usr1);
 
 	optind = 1;
-	ret = sdnfv_nf_init(argc - (argc2 > 1 ? argc2 : 0), argv, &p, &nf);
+	ret = sdnfv_nf_init(eal_argc, argv, &p, &nf);
 	if (ret < 0) {
 		fprintf(stderr, "monitor: cannot attach: %s\n", strerror(-ret));
 		monitor_destroy(ctx.mon, ctx.clock_ms());

@@ -39,16 +39,13 @@ main(int argc, char **argv)
 	struct sdnfv_nf *nf;
 	struct nat *nat;
 	char err[512];
-	int opt, ret, i, argc2 = 1;
-	char **argv2 = argv;
+	int opt, ret, argc2, eal_argc;
+	char **argv2;
 
 	/* Our options follow "--": read them first so a bad config fails without a manager. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0) {
-			argc2 = argc - i;
-			argv2 = argv + i;
-			break;
-		}
+	argc2 = sdnfv_nf_args(argc, argv, &eal_argc, &argv2);
+	if (argc2 == 0)
+		argc2 = 1;
 	while ((opt = getopt_long(argc2, argv2, "c:n:s:zkh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -90,7 +87,7 @@ main(int argc, char **argv)
 	}
 	p.arg = nat;
 	optind = 1;
-	ret = sdnfv_nf_init(argc - (argc2 > 1 ? argc2 : 0), argv, &p, &nf);
+	ret = sdnfv_nf_init(eal_argc, argv, &p, &nf);
 	if (ret < 0) {
 		fprintf(stderr, "nat: cannot attach: %s\n", strerror(-ret));
 		nat_free(nat);

@@ -249,20 +249,16 @@ main(int argc, char **argv)
 	enum sdnfv_nf_mode mode = SDNFV_NF_MODE_POLL;
 	char err[512];
 	unsigned int n = 0, i;
-	int opt, ret, argc2 = 1, status = 0;
-	char **argv2 = argv;
+	int opt, ret, argc2, eal_argc, status = 0;
+	char **argv2;
 
 	memset(members, 0, sizeof(members));
 	memset(nfs, 0, sizeof(nfs));
 	/* The application's options come after "--": read them (and every member's file) before
 	 * the EAL starts, so a bad line fails at once, without waiting for a manager. */
-	for (i = 1; i < (unsigned int)argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-	if (i < (unsigned int)argc) {
-		argc2 = argc - (int)i;
-		argv2 = argv + i;
-	}
+	argc2 = sdnfv_nf_args(argc, argv, &eal_argc, &argv2);
+	if (argc2 == 0)
+		argc2 = 1;
 	while ((opt = getopt_long(argc2, argv2, "n:zh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -309,7 +305,7 @@ main(int argc, char **argv)
 		};
 
 		/* The first member starts the EAL (and waits for the manager); the others attach. */
-		ret = i == 0 ? sdnfv_nf_init(argc, argv, &p, &nfs[0])
+		ret = i == 0 ? sdnfv_nf_init(eal_argc, argv, &p, &nfs[0])
 			     : sdnfv_nf_attach(&p, &nfs[i]);
 		if (ret < 0) {
 			fprintf(stderr, "nf_group: %s (service %s) cannot attach: %s\n",

@@ -37,16 +37,12 @@ main(int argc, char **argv)
 	unsigned long flows = 0;
 	struct scrubber *s;
 	struct sdnfv_nf *nf;
-	int opt, ret, argc2 = 1, i;
-	char **argv2 = argv, *end;
+	int opt, ret, argc2, eal_argc;
+	char **argv2, *end;
 
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-	if (i < argc) {
-		argc2 = argc - i;
-		argv2 = argv + i;
-	}
+	argc2 = sdnfv_nf_args(argc, argv, &eal_argc, &argv2);
+	if (argc2 == 0)
+		argc2 = 1;
 	while ((opt = getopt_long(argc2, argv2, "m:s:n:f:zh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
@@ -94,7 +90,7 @@ main(int argc, char **argv)
 	p.name = name;
 	p.arg = s;
 	optind = 1;
-	ret = sdnfv_nf_init(argc - (argc2 > 1 ? argc2 : 0), argv, &p, &nf);
+	ret = sdnfv_nf_init(eal_argc, argv, &p, &nf);
 	if (ret < 0) {
 		fprintf(stderr, "scrubber: cannot attach: %s\n", strerror(-ret));
 		scrubber_free(s);

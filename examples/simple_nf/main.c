@@ -337,20 +337,14 @@ main(int argc, char **argv)
 	unsigned int n = 0, i;
 	bool report = false;
 	const char *flow_log = NULL;
-	int opt, ret, argc2 = argc;
-	char **argv2 = argv;
+	int opt, ret, argc2, eal_argc;
+	char **argv2;
 
 	/* The application's options come after "--": read them before the EAL starts, so a bad
 	 * option fails fast, without waiting for a manager. */
-	for (i = 1; i < (unsigned int)argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-	if (i < (unsigned int)argc) {
-		argc2 = argc - (int)i;
-		argv2 = argv + i;
-	} else {
+	argc2 = sdnfv_nf_args(argc, argv, &eal_argc, &argv2);
+	if (argc2 == 0)
 		argc2 = 1;
-	}
 	while ((opt = getopt_long(argc2, argv2, "s:a:n:g:zrf:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
@@ -439,7 +433,7 @@ main(int argc, char **argv)
 	p.service = ctx[0].service;
 	p.name = ctx[0].name;
 	p.arg = &ctx[0];
-	ret = sdnfv_nf_init(argc - (argc2 > 1 ? argc2 : 0), argv, &p, &nfs[0]);
+	ret = sdnfv_nf_init(eal_argc, argv, &p, &nfs[0]);
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot attach: %s\n", ctx[0].name, strerror(-ret));
 		return 1;

@@ -145,6 +145,28 @@ SDNFV_API int sdnfv_nf_init(int argc, char **argv, const struct sdnfv_nf_params 
 			    struct sdnfv_nf **out);
 
 /**
+ * Split an NF program's arguments at the first "--": the EAL's before it, the program's own after
+ * it. A program reads its own options (and its files) first, so that a bad one is refused at once,
+ * before sdnfv_nf_init() starts the EAL and waits for a manager:
+ *
+ *     int eal_argc, app_argc = sdnfv_nf_args(argc, argv, &eal_argc, &app_argv);
+ *     ... getopt_long(app_argc ? app_argc : 1, app_argv, ...) ...
+ *     ret = sdnfv_nf_init(eal_argc, argv, &params, &nf);
+ *
+ * @param argc           main()'s argc.
+ * @param argv           main()'s argv; not modified.
+ * @param[out] eal_argc  how many of @p argv are the program name and the EAL's arguments (for
+ *                       sdnfv_nf_init()).
+ * @param[out] app_argv  the program's own arguments as getopt() expects them: app_argv[0] is the
+ *                       "--" (it stands for the program name), then the options; @p argv itself
+ *                       when there is no "--".
+ * @return the number of entries of @p app_argv (at least 1) when there is a "--"; 0 when there is
+ *         none (then @p eal_argc is @p argc: every argument is the EAL's, or the program decides
+ *         otherwise).
+ */
+SDNFV_API int sdnfv_nf_args(int argc, char **argv, int *eal_argc, char ***app_argv);
+
+/**
  * Register one more NF from a process whose EAL already runs (an NF group process registers each
  * of its NFs so).
  *

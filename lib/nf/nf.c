@@ -179,6 +179,19 @@ mp_request(const char *action, const void *param, size_t len, struct sdnfv_mp_re
 /* Init and attach                                                                            */
 
 int
+sdnfv_nf_args(int argc, char **argv, int *eal_argc, char ***app_argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			break;
+	*app_argv = i < argc ? argv + i : argv;
+	*eal_argc = i < argc ? i : argc;
+	return i < argc ? argc - i : 0;
+}
+
+int
 sdnfv_nf_init(int argc, char **argv, const struct sdnfv_nf_params *params, struct sdnfv_nf **out)
 {
 	struct sdnfv_nf_params p;

@@ -715,3 +715,21 @@ Test(mgr, a_restore_puts_a_redirected_flow_back_on_its_default_path)
 	cr_expect_eq(next.seen, 2, "a restored flow must take its default path");
 	rig_free(&r);
 }
+
+Test(mgr, nf_args_splits_the_eal_arguments_from_the_programs_own_at_the_first_double_dash)
+{
+	char *with[] = { "nf", "-l", "1", "--", "--rules", "x", "--", "y", NULL };
+	char *without[] = { "nf", "-l", "1", NULL };
+	char **app;
+	int eal;
+
+	cr_assert_eq(sdnfv_nf_args(8, with, &eal, &app), 5);
+	cr_assert_eq(eal, 3);
+	cr_assert_eq(app, with + 3);
+	cr_assert_str_eq(app[1], "--rules");
+	cr_assert_eq(sdnfv_nf_args(3, without, &eal, &app), 0);
+	cr_assert_eq(eal, 3);
+	cr_assert_eq(app, without);
+	cr_assert_eq(sdnfv_nf_args(1, without, &eal, &app), 0);
+	cr_assert_eq(eal, 1);
+}
