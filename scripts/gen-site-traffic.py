@@ -22,11 +22,14 @@ crosses the host in both directions, as it would arrive at one port:
 usage: gen-site-traffic.py OUT.pcap [--seed N] [--clients N]
 """
 import argparse
+import os
 import random
 import sys
 
-from scapy.all import (ARP, DNS, DNSQR, DNSRR, ICMP, IP, TCP, UDP, Ether, IPv6, PcapWriter,
-                       Raw)
+from scapy.all import ARP, DNS, DNSQR, DNSRR, ICMP, IP, TCP, UDP, Ether, IPv6, Raw
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import traffic  # noqa: E402
 
 MAC_IN = "02:00:00:00:00:0a"   # the site's router port
 MAC_OUT = "02:00:00:00:00:0b"  # the upstream router
@@ -122,20 +125,9 @@ def build(seed, n_clients):
     flows.append([Ether(src=MAC_IN, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.0.0.10", pdst="10.0.0.1"),
                   Ether(src=MAC_OUT, dst=MAC_IN) / ARP(op=2, psrc="10.0.0.1", pdst="10.0.0.10", hwsrc=MAC_OUT)])
     # Malformed on purpose.
-    good = Ether(src=MAC_IN, dst=MAC_OUT) / IP(src="10.0.0.66", dst="198.51.100.10") / TCP(sport=6666, dport=80) / Raw(b"x" * 20)
-    raw = bytes(good)
-    lying = bytearray(raw)
-    lying[16:18] = (1500).to_bytes(2, "big")  # IPv4 total length far beyond the frame
-    flows.append([Ether(raw[:14 + 12]), Ether(raw[:14 + 20 + 10]), Ether(bytes(lying))])
+    flows.append(traffic.malformed("10.0.0.66", "198.51.100.10", MAC_IN, MAC_OUT))
 
-    # Interleave the flows as a link would; each flow keeps its own order.
-    out, live = [], [list(f) for f in flows]
-    while live:
-        f = rnd.choice(live)
-        out.append(f.pop(0))
-        if not f:
-            live.remove(f)
-    return out
+    return traffic.interleave(rnd, flows)
 
 
 def main():
@@ -145,13 +137,7 @@ def main():
     ap.add_argument("--clients", type=int, default=12)
     args = ap.parse_args()
     frames = build(args.seed, args.clients)
-    w = PcapWriter(args.out, linktype=1, sync=True)
-    t = 1_700_000_000.0
-    for i, f in enumerate(frames):
-        f.time = t + i * 0.0005  # fixed timestamps: the file is byte-for-byte reproducible
-        w.write(f)
-    w.close()
-    print("%s: %d frames" % (args.out, len(frames)), file=sys.stderr)
+    traffic.write(args.out, frames)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,16 @@ What is in it (a small host's worth of traffic, interleaved in time):
 usage: gen-traffic.py OUT.pcap [--seed N] [--connections N]
 """
 import argparse
+import os
 import random
 import sys
 
 from scapy.all import (ARP, DNS, DNSQR, DNSRR, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether,
                        ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt,
-                       IPv6ExtHdrHopByHop, PcapWriter, Raw, fragment)
+                       IPv6ExtHdrHopByHop, Raw, fragment)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import traffic  # noqa: E402
 
 MAC_A = "02:00:00:00:00:0a"
 MAC_B = "02:00:00:00:00:0b"
@@ -99,20 +103,9 @@ def build(seed, n_conn):
     flows.append([Ether(src=MAC_A, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.0.0.10", pdst="10.0.0.1"),
                   Ether(src=MAC_B, dst=MAC_A) / ARP(op=2, psrc="10.0.0.1", pdst="10.0.0.10", hwsrc=MAC_B)])
     # Malformed on purpose: built, then cut or given lying length fields.
-    good = Ether(src=MAC_A, dst=MAC_B) / IP(src="10.0.0.66", dst="10.0.0.1") / TCP(sport=6666, dport=80) / Raw(b"x" * 20)
-    raw = bytes(good)
-    lying = bytearray(raw)
-    lying[16:18] = (1500).to_bytes(2, "big")  # IPv4 total length far beyond the frame
-    flows.append([Ether(raw[:14 + 12]), Ether(raw[:14 + 20 + 10]), Ether(bytes(lying))])
+    flows.append(traffic.malformed("10.0.0.66", "10.0.0.1", MAC_A, MAC_B))
 
-    # Interleave the flows the way a link would: each next packet from a random live flow.
-    out, live = [], [list(f) for f in flows]
-    while live:
-        f = rnd.choice(live)
-        out.append(f.pop(0))
-        if not f:
-            live.remove(f)
-    return out
+    return traffic.interleave(rnd, flows)
 
 
 def main():
@@ -122,13 +115,7 @@ def main():
     ap.add_argument("--connections", type=int, default=24)
     args = ap.parse_args()
     frames = build(args.seed, args.connections)
-    w = PcapWriter(args.out, linktype=1, sync=True)
-    t = 1_700_000_000.0
-    for i, f in enumerate(frames):
-        f.time = t + i * 0.0005  # fixed timestamps: the file is byte-for-byte reproducible
-        w.write(f)
-    w.close()
-    print("%s: %d frames" % (args.out, len(frames)), file=sys.stderr)
+    traffic.write(args.out, frames)
 
 
 if __name__ == "__main__":

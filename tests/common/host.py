@@ -40,6 +40,17 @@ def check(cond, what):
         failures.append(what)
 
 
+def verdict():
+    """Print the checks that failed, if any; the test's exit status."""
+    if failures:
+        print("%d checks failed:" % len(failures))
+        for f in failures:
+            print("  " + f)
+        return 1
+    print("all checks passed")
+    return 0
+
+
 def read_frames(path):
     """The frames of a pcap file, as bytes (none for an empty capture)."""
     return [bytes(p) for p in rdpcap(path)] if os.path.getsize(path) > 24 else []

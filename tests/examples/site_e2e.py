@@ -24,7 +24,7 @@ import tempfile
 from scapy.all import ICMP, IP, TCP, UDP, IPv6, Ether, Raw, rdpcap
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from host import BUILD, SOURCE, RUNTIME, Host, check, failures, read_frames  # noqa: E402
+from host import BUILD, SOURCE, RUNTIME, Host, check, verdict, read_frames  # noqa: E402
 
 SITE = os.path.join(SOURCE, "examples", "site")
 PCAP = os.path.join(SOURCE, "examples", "data", "site.pcap")
@@ -142,13 +142,7 @@ def main():
     finally:
         h.cleanup()
         subprocess.run(["rm", "-rf", tmp, RUNTIME])
-    if failures:
-        print("%d checks failed:" % len(failures))
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("all checks passed")
-    return 0
+    return verdict()
 
 
 if __name__ == "__main__":

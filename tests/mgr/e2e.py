@@ -35,7 +35,7 @@ import time
 from scapy.all import IP, UDP, TCP, ICMP, IPv6, Ether, Dot1Q, Raw, wrpcap  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from host import (SOURCE, PREFIX, RUNTIME, failures,  # noqa: E402
+from host import (SOURCE, PREFIX, RUNTIME, verdict,  # noqa: E402
                   check, read_frames, sh, Host, policy_file, accounting_checks)
 
 # ------------------------------------------------------------------------------------------
@@ -609,13 +609,7 @@ def main():
         }[scenario]()
     finally:
         subprocess.run(["rm", "-rf", tmp, RUNTIME])
-    if failures:
-        print("%d checks failed:" % len(failures))
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("all checks passed")
-    return 0
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -29,11 +29,11 @@ import sys
 import tempfile
 import time
 
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6EchoReply,  # noqa: E402
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,  # noqa: E402
                        ICMPv6EchoRequest, IPv6, Raw, SCTP, conf, rdpcap, wrpcap)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from host import SOURCE, check, failures, policy_file, read_frames, sh, Host  # noqa: E402
+from host import SOURCE, check, verdict, policy_file, read_frames, sh, Host  # noqa: E402
 
 FIREWALL = sys.argv[1]
 PCAPS = os.environ.get("SDNFV_SHARED_PCAPS", os.path.join(SOURCE, "..", "shared", "pcaps"))
@@ -558,10 +558,7 @@ def main():
     scenario = sys.argv[2]
     tmp = tempfile.mkdtemp(prefix="fw_e2e_")
     globals()["scenario_" + scenario](tmp)
-    if failures:
-        print("FAILED: %d checks: %s" % (len(failures), failures))
-        sys.exit(1)
-    print("all checks passed")
+    sys.exit(verdict())
 
 
 if __name__ == "__main__":

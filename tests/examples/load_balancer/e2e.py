@@ -32,7 +32,7 @@ from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "common"))
-from host import (RUNTIME, failures, check, read_frames, sh, Host,  # noqa: E402
+from host import (RUNTIME, verdict, check, read_frames, sh, Host,  # noqa: E402
                   policy_file)
 
 VIP = "192.0.2.10"
@@ -412,13 +412,7 @@ def main():
          "down": scenario_down}[scenario](tmp, lb)
     finally:
         subprocess.run(["rm", "-rf", tmp, RUNTIME])
-    if failures:
-        print("%d checks failed:" % len(failures))
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("all checks passed")
-    return 0
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from scapy.all import (IP, UDP, TCP, ICMP, IPv6, ICMPv6EchoRequest, Ether, Dot1Q
                        wrpcap)
 
 sys.path.insert(0, os.path.join(os.environ.get("SDNFV_SOURCE_ROOT", "."), "tests", "common"))
-from host import (failures, check, read_frames, Host, policy_file,  # noqa: E402
+from host import (verdict, check, read_frames, Host, policy_file,  # noqa: E402
                   accounting_checks)
 
 PCAPS = os.environ.get("SDNFV_SHARED_PCAPS", "/work/shared/pcaps")
@@ -506,10 +506,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="monitor-e2e-") as tmp:
         {"records": scenario_records, "rate": scenario_rate,
          "bad_config": scenario_bad_config}[scenario](tmp, manager, monitor)
-    if failures:
-        print("FAILED: %d checks" % len(failures))
-        sys.exit(1)
-    print("all checks passed")
+    sys.exit(verdict())
 
 
 if __name__ == "__main__":

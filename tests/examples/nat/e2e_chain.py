@@ -21,7 +21,7 @@ from scapy.all import (IP, UDP, TCP, ICMP, IPv6, Ether, Raw, IPerror, UDPerror, 
                        wrpcap)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from host import (BUILD, SOURCE, RUNTIME, failures, check, read_frames, Host,  # noqa: E402
+from host import (BUILD, SOURCE, RUNTIME, verdict, check, read_frames, Host,  # noqa: E402
                   policy_file)
 
 NAT = os.path.join(BUILD, "examples", "nat", "nat")
@@ -132,13 +132,7 @@ def main():
         if h is not None:
             h.cleanup()
         subprocess.run(["rm", "-rf", tmp, RUNTIME])
-    if failures:
-        print("%d checks failed:" % len(failures))
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("all checks passed")
-    return 0
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from host import BUILD, SOURCE, RUNTIME, failures, check, sh, Host, policy_file  # noqa: E402
+from host import BUILD, SOURCE, RUNTIME, verdict, check, sh, Host, policy_file  # noqa: E402
 
 NAT = os.path.join(BUILD, "examples", "nat", "nat")
 
@@ -163,13 +163,7 @@ def run(mode):
         for name in (ns_in, ns_out):
             sh("ip", "netns", "del", name)
         subprocess.run(["rm", "-rf", tmp, RUNTIME])
-    if failures:
-        print("%d checks failed:" % len(failures))
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("all checks passed")
-    return 0
+    return verdict()
 
 
 if __name__ == "__main__":
