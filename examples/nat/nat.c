@@ -980,6 +980,20 @@ icmp_error_out(struct nat *n, uint8_t *frame, uint8_t *ip, uint8_t *icmp, uint32
 	return to_outside(n, frame, out_port);
 }
 
+/* A packet reaching mapping m from outside (or hairpinned to it): TCP state and refresh (RFC
+ * 5382 REQ-5: both ways), UDP and ICMP refresh only with inbound-refresh (RFC 4787 REQ-6). */
+static inline void
+map_track_inbound(struct nat *n, struct nat_map *m, int pidx, const uint8_t *l4, uint64_t now)
+{
+	if (pidx == P_TCP) {
+		tcp_track(m, l4[13], false);
+		if (!(m->flags & M_STATIC))
+			map_refresh(n, m, now);
+	} else if (n->cfg.inbound_refresh && !(m->flags & M_STATIC)) {
+		map_refresh(n, m, now);
+	}
+}
+
 /* The L4 protocol index and the port/identifier offsets of a packet; -1: not translatable. */
 static int
 l4_kind(const struct sdnfv_pkt_info *info, const uint8_t *l4, unsigned int *sport_off,
@@ -1090,6 +1104,10 @@ nat_process(struct nat *n, uint8_t *frame, uint32_t len, uint64_t now, uint16_t 
 			return drop(n, NAT_DROP_FILTERED);
 		if (pidx == P_ICMP)
 			return drop(n, NAT_DROP_UNSUPPORTED); /* one identifier field: no hairpin */
+		/* For the destination's mapping the packet is inbound: track and refresh it as
+		 * such, or a hairpinned TCP connection would never see both SYNs on either
+		 * mapping and die after the transitory timeout (RFC 5382 REQ-5). */
+		map_track_inbound(n, peer_m, pidx, l4, now);
 		rewrite_addr(ip, 12, n->cfg.external[m->ext], l4, (unsigned int)pidx);
 		rewrite_port(l4, sp_off, m->ext_port, (unsigned int)pidx);
 		rewrite_addr(ip, 16, peer_m->int_ip, l4, (unsigned int)pidx);
@@ -1106,13 +1124,7 @@ nat_process(struct nat *n, uint8_t *frame, uint32_t len, uint64_t now, uint16_t 
 	if (n->peers != NULL && !(m->flags & M_STATIC) &&
 	    !peer_known(n, idx, src, pidx == P_ICMP ? 0 : ld16(l4 + sp_off)))
 		return drop(n, NAT_DROP_FILTERED);
-	if (pidx == P_TCP) {
-		tcp_track(m, l4[13], false);
-		if (!(m->flags & M_STATIC))
-			map_refresh(n, m, now);
-	} else if (n->cfg.inbound_refresh && !(m->flags & M_STATIC)) {
-		map_refresh(n, m, now);
-	}
+	map_track_inbound(n, m, pidx, l4, now);
 	rewrite_addr(ip, 16, m->int_ip, l4, (unsigned int)pidx);
 	rewrite_port(l4, dp_off, m->int_port, (unsigned int)pidx);
 	n->st.in++;

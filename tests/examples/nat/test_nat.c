@@ -359,6 +359,86 @@ Test(nat, hairpinned_packets_are_translated_both_ways_and_sent_back_inside)
 	nat_free(n);
 }
 
+Test(nat, a_hairpinned_tcp_connection_becomes_established_on_both_mappings)
+{
+	/* RFC 5382 REQ-5: once both SYNs are seen the connection gets the established timeout,
+	 * hairpinned or not. The destination's mapping sees the hairpinned packets as inbound. */
+	struct nat *n = mk(base_cfg);
+	uint8_t f[128];
+	unsigned int len;
+	uint16_t ext_a, ext_b;
+	uint64_t t;
+
+	/* B talks out once: a TCP mapping for 10.0.0.2:6000. */
+	len = frame_tcp(f, "10.0.0.2", 6000, "198.51.100.1", 80, 0x02);
+	run(n, f, len, 0);
+	ext_b = SPORT(f);
+	/* A opens a connection to B's external endpoint: SYN, SYN-ACK, ACK, data. */
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x02);
+	cr_assert_eq(run(n, f, len, S), NAT_V_INGRESS);
+	ext_a = SPORT(f);
+	len = frame_tcp(f, "10.0.0.2", 6000, "203.0.113.1", ext_a, 0x12);
+	cr_assert_eq(run(n, f, len, S), NAT_V_INGRESS);
+	cr_assert_eq(DST(f), ip4("10.0.0.3"));
+	cr_assert_eq(DPORT(f), 5000);
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x10);
+	cr_assert_eq(run(n, f, len, 2 * S), NAT_V_INGRESS);
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x18);
+	cr_assert_eq(run(n, f, len, 2 * S), NAT_V_INGRESS);
+	cr_assert_eq(nat_stats(n)->created, 2);
+
+	/* 300 s of silence: beyond the 240 s transitory timeout, well within the 7440 s. */
+	t = 2 * S + 300 * S;
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x18);
+	cr_assert_eq(run(n, f, len, t), NAT_V_INGRESS, "A's packet after 300 s idle");
+	cr_assert_eq(SRC(f), EXT);
+	cr_assert_eq(SPORT(f), ext_a, "A kept its mapping");
+	cr_assert_eq(DST(f), ip4("10.0.0.2"));
+	cr_assert_eq(DPORT(f), 6000);
+	len = frame_tcp(f, "10.0.0.2", 6000, "203.0.113.1", ext_a, 0x18);
+	cr_assert_eq(run(n, f, len, t), NAT_V_INGRESS, "B's answer");
+	cr_assert_eq(SPORT(f), ext_b);
+	cr_assert_eq(DST(f), ip4("10.0.0.3"));
+	cr_assert_eq(nat_stats(n)->created, 2, "no mapping was re-created");
+	cr_assert_eq(nat_stats(n)->expired, 0);
+	/* Two hours later still, both ways. */
+	t += 7400 * S;
+	len = frame_tcp(f, "10.0.0.2", 6000, "203.0.113.1", ext_a, 0x18);
+	cr_assert_eq(run(n, f, len, t), NAT_V_INGRESS);
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x18);
+	cr_assert_eq(run(n, f, len, t), NAT_V_INGRESS);
+	cr_assert_eq(nat_stats(n)->created, 2);
+	nat_free(n);
+}
+
+Test(nat, a_hairpinned_udp_datagram_refreshes_the_destination_only_with_inbound_refresh)
+{
+	/* The destination's mapping sees a hairpinned datagram as inbound: it refreshes it only
+	 * with inbound-refresh on, as a datagram from outside would. */
+	unsigned int on;
+
+	for (on = 0; on < 2; on++) {
+		char cfg[256];
+		struct nat *n;
+		uint8_t f[128];
+		unsigned int len;
+		uint16_t ext_b;
+
+		snprintf(cfg, sizeof(cfg), "%stimeout udp 120\ninbound-refresh %s\n", base_cfg,
+			 on ? "on" : "off");
+		n = mk(cfg);
+		len = frame_udp(f, "10.0.0.2", 6000, "198.51.100.1", 3478);
+		run(n, f, len, 0);
+		ext_b = SPORT(f);
+		len = frame_udp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b);
+		cr_assert_eq(run(n, f, len, 100 * S), NAT_V_INGRESS);
+		len = frame_udp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b);
+		cr_assert_eq(run(n, f, len, 200 * S) == NAT_V_INGRESS, on == 1,
+			     "inbound-refresh %s", on ? "on" : "off");
+		nat_free(n);
+	}
+}
+
 Test(nat, a_router_nat_sends_hairpinned_packets_out_of_the_inside_port_with_new_macs)
 {
 	struct nat *n = mk("external 203.0.113.1\ninternal 10.0.0.0/8\ninside-port 0\n"
