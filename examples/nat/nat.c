@@ -886,8 +886,9 @@ emb_parse(uint8_t *icmp, uint32_t icmp_len, struct emb *e)
  * Translate an ICMP error (RFC 5508 REQ-4): the outer address, the embedded IP address and its
  * header checksum, the embedded port or identifier, the embedded L4 checksum when it was quoted,
  * and the outer ICMP checksum, which covers all of the embedded bytes.
- * inbound: outer dst and embedded src become the internal endpoint; outbound: outer src and
- * embedded dst become the external endpoint.
+ * inbound: outer dst and embedded src become the internal endpoint; outbound: the embedded dst
+ * becomes the external endpoint and the outer src, whichever internal address sent the error
+ * (the host or a router in front of it), the external address.
  */
 static void
 emb_rewrite(uint8_t *ip, uint8_t *icmp, const struct emb *e, bool inbound, rte_be32_t to_ip,
@@ -967,7 +968,11 @@ icmp_error_out(struct nat *n, uint8_t *frame, uint8_t *ip, uint8_t *icmp, uint32
 
 	if (emb_parse(icmp, icmp_len, &e) < 0)
 		return drop(n, NAT_DROP_ICMP_EMBEDDED);
-	if (ld32(e.ip + 16) != ld32(ip + 12))
+	/* It quotes an inbound packet the NAT translated (quoted source: the remote; quoted
+	 * destination: the internal endpoint of a mapping) and goes back to that remote. The
+	 * sender is whoever found the problem: the host itself or a router on the way to it
+	 * (RFC 5508 REQ-4), so the outer source is not compared with the quote. */
+	if (ld32(e.ip + 12) != ld32(ip + 16))
 		return drop(n, NAT_DROP_ICMP_EMBEDDED);
 	idx = hash_find(n,
 			int_key(e.pidx, ld32(e.ip + 16), ld16(e.l4 + (e.pidx == P_ICMP ? 4 : 2))));

@@ -735,6 +735,86 @@ Test(nat, an_icmp_error_sent_by_an_internal_host_is_translated_going_out)
 	nat_free(n);
 }
 
+Test(nat, an_icmp_error_from_an_internal_router_about_an_inbound_packet_is_translated_going_out)
+{
+	/* RFC 5508 REQ-4: a router in the private realm (not the addressed host) reports a
+	 * problem with an inbound packet; the quote is restored to what the remote sent and the
+	 * router's address becomes the NAT's. */
+	struct nat *n = mk(base_cfg);
+	uint8_t f[256], in[128], sent[128];
+	unsigned int len = frame_udp(f, "10.0.0.5", 7000, "198.51.100.1", 3478), li;
+	uint16_t ext;
+	uint8_t *emb;
+
+	run(n, f, len, 0);
+	ext = SPORT(f);
+	li = frame_udp(in, "198.51.100.1", 3478, "203.0.113.1", ext);
+	memcpy(sent, in, li);
+	cr_assert_eq(run(n, in, li, 0), NAT_V_NEXT);
+	cr_assert_eq(DST(in), ip4("10.0.0.5"));
+	/* Time exceeded from 10.0.0.254 on the way to 10.0.0.5, quoting the whole datagram. */
+	len = frame_icmp_error(f, 11, 0, "10.0.0.254", "198.51.100.1", in, li - F_ETH);
+	cr_assert_eq(run(n, f, len, S), NAT_V_NEXT, "translated, not dropped");
+	emb = L4(f) + 8;
+	cr_assert_eq(SRC(f), EXT, "outer source: the router becomes the external address");
+	cr_assert_eq(DST(f), ip4("198.51.100.1"), "outer destination untouched");
+	cr_assert_eq(L4(f)[0], 11, "type untouched");
+	cr_assert_eq(L4(f)[1], 0, "code untouched");
+	cr_assert_eq(get32n(emb + 12), ip4("198.51.100.1"), "embedded source untouched");
+	cr_assert_eq(get32n(emb + 16), EXT, "embedded destination");
+	cr_assert_eq(get16(emb + 20), 3478, "embedded source port untouched");
+	cr_assert_eq(get16(emb + 22), ext, "embedded destination port");
+	/* Independent full computations: outer IP header and ICMP (run() did both), embedded IP
+	 * header, and the embedded UDP checksum against the embedded pseudo-header. */
+	cr_assert_eq(oracle_fold(oracle_sum(f + F_ETH, 20, 0)), 0xffff, "outer IP checksum");
+	cr_assert_eq(oracle_fold(oracle_sum(L4(f), len - F_ETH - 20, 0)), 0xffff, "ICMP checksum");
+	cr_assert_eq(oracle_fold(oracle_sum(emb, 20, 0)), 0xffff, "embedded IP checksum");
+	cr_assert_eq(oracle_fold(oracle_sum(emb + 20, li - F_ETH - 20,
+					    oracle_pseudo(emb, 17, (uint16_t)(li - F_ETH - 20)))),
+		     0xffff, "embedded UDP checksum");
+	cr_assert_arr_eq(emb, sent + F_ETH, li - F_ETH, "the quote is what the remote sent");
+	cr_assert_eq(nat_stats(n)->icmp_errors, 1);
+
+	/* TCP, quoting only 8 bytes of it (no checksum in the quote). */
+	len = frame_tcp(f, "10.0.0.5", 7001, "198.51.100.1", 80, 0x02);
+	run(n, f, len, 0);
+	ext = SPORT(f);
+	li = frame_tcp(in, "198.51.100.1", 80, "203.0.113.1", ext, 0x12);
+	cr_assert_eq(run(n, in, li, 0), NAT_V_NEXT);
+	len = frame_icmp_error(f, 3, 4, "10.0.0.254", "198.51.100.1", in, 28);
+	cr_assert_eq(run(n, f, len, S), NAT_V_NEXT);
+	emb = L4(f) + 8;
+	cr_assert_eq(SRC(f), EXT);
+	cr_assert_eq(get32n(emb + 16), EXT);
+	cr_assert_eq(get16(emb + 22), ext);
+	cr_assert_eq(oracle_fold(oracle_sum(emb, 20, 0)), 0xffff);
+	cr_assert_eq(nat_stats(n)->icmp_errors, 2);
+	nat_free(n);
+}
+
+Test(nat, an_outgoing_icmp_error_that_is_not_about_an_inbound_packet_is_dropped)
+{
+	struct nat *n = mk(base_cfg);
+	uint8_t f[256], in[128];
+	unsigned int len = frame_udp(f, "10.0.0.5", 7000, "198.51.100.1", 3478), li;
+	uint16_t ext;
+
+	run(n, f, len, 0);
+	ext = SPORT(f);
+	li = frame_udp(in, "198.51.100.1", 3478, "203.0.113.1", ext);
+	run(n, in, li, 0);
+	/* Sent to another address than the quoted packet's source. */
+	len = frame_icmp_error(f, 11, 0, "10.0.0.254", "198.51.100.9", in, li - F_ETH);
+	cr_assert_eq(run(n, f, len, S), NAT_V_DROP);
+	cr_assert_eq(DROPS(n, NAT_DROP_ICMP_EMBEDDED), 1);
+	/* Quoting a packet to an internal endpoint that has no mapping. */
+	li = frame_udp(in, "198.51.100.1", 3478, "10.0.0.6", 7000);
+	len = frame_icmp_error(f, 11, 0, "10.0.0.254", "198.51.100.1", in, li - F_ETH);
+	cr_assert_eq(run(n, f, len, S), NAT_V_DROP);
+	cr_assert_eq(DROPS(n, NAT_DROP_NO_MAPPING), 1);
+	nat_free(n);
+}
+
 Test(nat, icmp_errors_with_a_short_or_lying_embedded_header_are_dropped_and_counted)
 {
 	struct nat *n = mk(base_cfg);
