@@ -702,8 +702,10 @@ tcp_track(struct nat_map *m, uint8_t tcp_flags, bool outbound)
 	}
 	if (tcp_flags & 0x01) { /* FIN */
 		m->flags |= outbound ? M_FIN_OUT : M_FIN_IN;
+		/* Closed both ways: forget the SYNs too, so that the next connection on the
+		 * mapping is established only once it has seen SYNs both ways itself. */
 		if ((m->flags & (M_FIN_OUT | M_FIN_IN)) == (M_FIN_OUT | M_FIN_IN))
-			m->flags &= (uint8_t)~M_EST;
+			m->flags &= (uint8_t) ~(M_EST | M_SYN_OUT | M_SYN_IN);
 	}
 }
 

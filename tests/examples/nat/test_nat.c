@@ -584,6 +584,54 @@ Test(nat, tcp_mappings_time_out_after_4_minutes_transitory_and_2_hours_4_minutes
 	nat_free(n);
 }
 
+Test(nat, a_new_connection_after_a_close_needs_both_syns_again_to_be_established)
+{
+	struct nat *n = mk(base_cfg);
+	uint8_t f[128];
+	unsigned int len;
+	uint16_t ext;
+
+	/* A whole connection: SYN, SYN-ACK, FIN both ways, last ACK. */
+	len = frame_tcp(f, "10.0.0.2", 5000, "198.51.100.1", 80, 0x02);
+	run(n, f, len, 0);
+	ext = SPORT(f);
+	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x12);
+	cr_assert_eq(run(n, f, len, 0), NAT_V_NEXT);
+	len = frame_tcp(f, "10.0.0.2", 5000, "198.51.100.1", 80, 0x11);
+	run(n, f, len, 10 * S);
+	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x11);
+	cr_assert_eq(run(n, f, len, 10 * S), NAT_V_NEXT);
+	len = frame_tcp(f, "10.0.0.2", 5000, "198.51.100.1", 80, 0x10);
+	run(n, f, len, 10 * S);
+
+	/* A new SYN on the same mapping that nobody answers: transitory, not established. */
+	len = frame_tcp(f, "10.0.0.2", 5000, "198.51.100.2", 443, 0x02);
+	run(n, f, len, 20 * S);
+	cr_assert_eq(SPORT(f), ext, "the same mapping");
+	len = frame_tcp(f, "198.51.100.2", 443, "203.0.113.1", ext, 0x10);
+	cr_assert_eq(run(n, f, len, 20 * S + 241 * S), NAT_V_DROP,
+		     "a lone SYN after a close gets the transitory timeout");
+
+	/* Again on a fresh mapping, this time answered: established (7440 s). */
+	len = frame_tcp(f, "10.0.0.3", 5000, "198.51.100.1", 80, 0x02);
+	run(n, f, len, 1000 * S);
+	ext = SPORT(f);
+	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x12);
+	run(n, f, len, 1000 * S);
+	len = frame_tcp(f, "10.0.0.3", 5000, "198.51.100.1", 80, 0x11);
+	run(n, f, len, 1010 * S);
+	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x11);
+	run(n, f, len, 1010 * S);
+	len = frame_tcp(f, "10.0.0.3", 5000, "198.51.100.2", 443, 0x02);
+	run(n, f, len, 1020 * S);
+	len = frame_tcp(f, "198.51.100.2", 443, "203.0.113.1", ext, 0x12);
+	cr_assert_eq(run(n, f, len, 1020 * S), NAT_V_NEXT);
+	len = frame_tcp(f, "198.51.100.2", 443, "203.0.113.1", ext, 0x10);
+	cr_assert_eq(run(n, f, len, 1020 * S + 7000 * S), NAT_V_NEXT,
+		     "SYN both ways: established again");
+	nat_free(n);
+}
+
 Test(nat, an_icmp_query_mapping_lives_60_seconds)
 {
 	struct nat *n = mk(base_cfg);
