@@ -377,15 +377,42 @@ cfg_defaults(struct nat_config *c)
 	c->outside_port = NAT_NO_PORT;
 }
 
+/* Whether ip lies in one of the internal prefixes. */
+static inline bool
+cfg_internal(const struct nat_config *c, rte_be32_t ip)
+{
+	uint32_t h = rte_be_to_cpu_32(ip);
+	unsigned int i;
+
+	for (i = 0; i < c->n_internal; i++)
+		if ((h & c->internal[i].mask) == c->internal[i].addr)
+			return true;
+	return false;
+}
+
+/* The first forward whose server is outside every internal prefix (its replies would not be
+ * translated), or -1. */
+static int
+cfg_bad_forward(const struct nat_config *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_forwards; i++)
+		if (!cfg_internal(c, c->forwards[i].int_ip))
+			return (int)i;
+	return -1;
+}
+
 int
 nat_config_load(const char *path, struct nat_config *c, char *err, size_t errlen)
 {
-	char line[512];
-	unsigned int ln = 0;
+	char line[512], addr[INET_ADDRSTRLEN];
+	unsigned int ln = 0, fwd_line[NAT_MAX_FORWARDS];
 	FILE *f;
-	int ret = 0;
+	int ret = 0, bad;
 
 	cfg_defaults(c);
+	memset(fwd_line, 0, sizeof(fwd_line));
 	f = fopen(path, "r");
 	if (f == NULL) {
 		ret = -errno;
@@ -402,6 +429,8 @@ nat_config_load(const char *path, struct nat_config *c, char *err, size_t errlen
 		ret = parse_line(c, line, path, ln, err, errlen);
 		if (ret < 0)
 			break;
+		if (c->n_forwards > 0 && fwd_line[c->n_forwards - 1] == 0)
+			fwd_line[c->n_forwards - 1] = ln;
 	}
 	fclose(f);
 	if (ret < 0)
@@ -410,6 +439,13 @@ nat_config_load(const char *path, struct nat_config *c, char *err, size_t errlen
 		return cfg_error(err, errlen, path, 0, "no 'external' address");
 	if (c->n_internal == 0)
 		return cfg_error(err, errlen, path, 0, "no 'internal' prefix");
+	/* Checked here, not on the forward's line: an 'internal' line may come later. */
+	bad = cfg_bad_forward(c);
+	if (bad >= 0)
+		return cfg_error(err, errlen, path, fwd_line[bad],
+				 "forward to %s, which is in no 'internal' prefix (its replies "
+				 "would not be translated)",
+				 inet_ntop(AF_INET, &c->forwards[bad].int_ip, addr, sizeof(addr)));
 	if (c->mac_set != 0 && c->mac_set != 7)
 		return cfg_error(err, errlen, path, 0,
 				 "inside-mac, outside-mac and outside-gw-mac go together");
@@ -794,13 +830,7 @@ static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static inline bool
 is_internal(const struct nat *n, rte_be32_t ip)
 {
-	uint32_t h = rte_be_to_cpu_32(ip);
-	unsigned int i;
-
-	for (i = 0; i < n->cfg.n_internal; i++)
-		if ((h & n->cfg.internal[i].mask) == n->cfg.internal[i].addr)
-			return true;
-	return false;
+	return cfg_internal(&n->cfg, ip);
 }
 
 static inline enum nat_verdict
@@ -1174,7 +1204,15 @@ nat_create_cfg(const struct nat_config *cfg, const struct nat_options *opt, stru
 	struct nat *n;
 	uint64_t slots = 16;
 	uint32_t i;
+	int bad = cfg_bad_forward(cfg);
 
+	if (bad >= 0) {
+		char addr[INET_ADDRSTRLEN];
+
+		snprintf(err, errlen, "nat: forward to %s, which is in no internal prefix",
+			 inet_ntop(AF_INET, &cfg->forwards[bad].int_ip, addr, sizeof(addr)));
+		return -EINVAL;
+	}
 	n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		goto nomem;

@@ -98,6 +98,14 @@ Test(nat, a_malformed_config_line_is_refused_with_its_line_number)
 		  ":2: forward" },
 		{ "external 203.0.113.1\nforward tcp 203.0.113.1:80 10.0.0.5\n",
 		  ":2: forward needs" },
+		{ "external 203.0.113.1\ninternal 10.0.0.0/8\nforward tcp 203.0.113.1:80 "
+		  "192.168.1.5:80\n",
+		  ":3: forward to 192.168.1.5, which is in no 'internal' prefix" },
+		/* Checked at the end, against every prefix, reporting the forward's own line. */
+		{ "external 203.0.113.1\nforward udp 203.0.113.1:53 10.0.0.6:53\n"
+		  "forward tcp 203.0.113.1:80 192.168.1.5:80\ninternal 10.0.0.0/8\n"
+		  "internal 172.16.0.0/12\n",
+		  ":3: forward to 192.168.1.5, which is in no 'internal' prefix" },
 		{ "external 203.0.113.1\nbogus 1\n", ":2: unknown directive 'bogus'" },
 		{ "external 203.0.113.1 203.0.113.2\n", ":1: 'external' takes 1 argument" },
 		{ "external 203.0.113.1\nmax-mappings 0\n", ":2: max-mappings" },
@@ -115,6 +123,40 @@ Test(nat, a_malformed_config_line_is_refused_with_its_line_number)
 		cr_assert(strstr(err, cases[i].want) != NULL, "case %u: '%s' lacks '%s'", i, err,
 			  cases[i].want);
 	}
+}
+
+Test(nat, a_forward_may_come_before_the_internal_prefix_that_holds_its_server)
+{
+	struct nat_config *c = malloc(sizeof(*c));
+	char err[256] = "";
+
+	cr_assert_eq(nat_config_load(write_cfg("external 203.0.113.1\n"
+					       "forward tcp 203.0.113.1:80 192.168.1.5:80\n"
+					       "internal 10.0.0.0/8\n"
+					       "internal 192.168.0.0/16\n"),
+				     c, err, sizeof(err)),
+		     0, "%s", err);
+	unlink(cfg_path);
+	cr_assert_eq(c->n_forwards, 1);
+	free(c);
+}
+
+Test(nat, a_configuration_in_memory_with_a_forward_outside_the_internal_prefixes_is_refused)
+{
+	struct nat_config *c = malloc(sizeof(*c));
+	struct nat *n = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(nat_config_load(write_cfg("external 203.0.113.1\ninternal 10.0.0.0/8\n"
+					       "forward tcp 203.0.113.1:80 10.0.0.5:80\n"),
+				     c, err, sizeof(err)),
+		     0, "%s", err);
+	unlink(cfg_path);
+	c->forwards[0].int_ip = ip4("192.168.1.5");
+	cr_assert_eq(nat_create_cfg(c, NULL, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_null(n);
+	cr_assert(strstr(err, "192.168.1.5") != NULL, "%s", err);
+	free(c);
 }
 
 Test(nat, the_sample_configurations_load)
