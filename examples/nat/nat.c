@@ -377,15 +377,42 @@ cfg_defaults(struct nat_config *c)
 	c->outside_port = NAT_NO_PORT;
 }
 
+/* Whether ip lies in one of the internal prefixes. */
+static inline bool
+cfg_internal(const struct nat_config *c, rte_be32_t ip)
+{
+	uint32_t h = rte_be_to_cpu_32(ip);
+	unsigned int i;
+
+	for (i = 0; i < c->n_internal; i++)
+		if ((h & c->internal[i].mask) == c->internal[i].addr)
+			return true;
+	return false;
+}
+
+/* The first forward whose server is outside every internal prefix (its replies would not be
+ * translated), or -1. */
+static int
+cfg_bad_forward(const struct nat_config *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_forwards; i++)
+		if (!cfg_internal(c, c->forwards[i].int_ip))
+			return (int)i;
+	return -1;
+}
+
 int
 nat_config_load(const char *path, struct nat_config *c, char *err, size_t errlen)
 {
-	char line[512];
-	unsigned int ln = 0;
+	char line[512], addr[INET_ADDRSTRLEN];
+	unsigned int ln = 0, fwd_line[NAT_MAX_FORWARDS];
 	FILE *f;
-	int ret = 0;
+	int ret = 0, bad;
 
 	cfg_defaults(c);
+	memset(fwd_line, 0, sizeof(fwd_line));
 	f = fopen(path, "r");
 	if (f == NULL) {
 		ret = -errno;
@@ -402,6 +429,8 @@ nat_config_load(const char *path, struct nat_config *c, char *err, size_t errlen
 		ret = parse_line(c, line, path, ln, err, errlen);
 		if (ret < 0)
 			break;
+		if (c->n_forwards > 0 && fwd_line[c->n_forwards - 1] == 0)
+			fwd_line[c->n_forwards - 1] = ln;
 	}
 	fclose(f);
 	if (ret < 0)
@@ -410,6 +439,13 @@ nat_config_load(const char *path, struct nat_config *c, char *err, size_t errlen
 		return cfg_error(err, errlen, path, 0, "no 'external' address");
 	if (c->n_internal == 0)
 		return cfg_error(err, errlen, path, 0, "no 'internal' prefix");
+	/* Checked here, not on the forward's line: an 'internal' line may come later. */
+	bad = cfg_bad_forward(c);
+	if (bad >= 0)
+		return cfg_error(err, errlen, path, fwd_line[bad],
+				 "forward to %s, which is in no 'internal' prefix (its replies "
+				 "would not be translated)",
+				 inet_ntop(AF_INET, &c->forwards[bad].int_ip, addr, sizeof(addr)));
 	if (c->mac_set != 0 && c->mac_set != 7)
 		return cfg_error(err, errlen, path, 0,
 				 "inside-mac, outside-mac and outside-gw-mac go together");
@@ -702,8 +738,10 @@ tcp_track(struct nat_map *m, uint8_t tcp_flags, bool outbound)
 	}
 	if (tcp_flags & 0x01) { /* FIN */
 		m->flags |= outbound ? M_FIN_OUT : M_FIN_IN;
+		/* Closed both ways: forget the SYNs too, so that the next connection on the
+		 * mapping is established only once it has seen SYNs both ways itself. */
 		if ((m->flags & (M_FIN_OUT | M_FIN_IN)) == (M_FIN_OUT | M_FIN_IN))
-			m->flags &= (uint8_t)~M_EST;
+			m->flags &= (uint8_t) ~(M_EST | M_SYN_OUT | M_SYN_IN);
 	}
 }
 
@@ -792,13 +830,7 @@ static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static inline bool
 is_internal(const struct nat *n, rte_be32_t ip)
 {
-	uint32_t h = rte_be_to_cpu_32(ip);
-	unsigned int i;
-
-	for (i = 0; i < n->cfg.n_internal; i++)
-		if ((h & n->cfg.internal[i].mask) == n->cfg.internal[i].addr)
-			return true;
-	return false;
+	return cfg_internal(&n->cfg, ip);
 }
 
 static inline enum nat_verdict
@@ -886,8 +918,9 @@ emb_parse(uint8_t *icmp, uint32_t icmp_len, struct emb *e)
  * Translate an ICMP error (RFC 5508 REQ-4): the outer address, the embedded IP address and its
  * header checksum, the embedded port or identifier, the embedded L4 checksum when it was quoted,
  * and the outer ICMP checksum, which covers all of the embedded bytes.
- * inbound: outer dst and embedded src become the internal endpoint; outbound: outer src and
- * embedded dst become the external endpoint.
+ * inbound: outer dst and embedded src become the internal endpoint; outbound: the embedded dst
+ * becomes the external endpoint and the outer src, whichever internal address sent the error
+ * (the host or a router in front of it), the external address.
  */
 static void
 emb_rewrite(uint8_t *ip, uint8_t *icmp, const struct emb *e, bool inbound, rte_be32_t to_ip,
@@ -967,7 +1000,11 @@ icmp_error_out(struct nat *n, uint8_t *frame, uint8_t *ip, uint8_t *icmp, uint32
 
 	if (emb_parse(icmp, icmp_len, &e) < 0)
 		return drop(n, NAT_DROP_ICMP_EMBEDDED);
-	if (ld32(e.ip + 16) != ld32(ip + 12))
+	/* It quotes an inbound packet the NAT translated (quoted source: the remote; quoted
+	 * destination: the internal endpoint of a mapping) and goes back to that remote. The
+	 * sender is whoever found the problem: the host itself or a router on the way to it
+	 * (RFC 5508 REQ-4), so the outer source is not compared with the quote. */
+	if (ld32(e.ip + 12) != ld32(ip + 16))
 		return drop(n, NAT_DROP_ICMP_EMBEDDED);
 	idx = hash_find(n,
 			int_key(e.pidx, ld32(e.ip + 16), ld16(e.l4 + (e.pidx == P_ICMP ? 4 : 2))));
@@ -978,6 +1015,20 @@ icmp_error_out(struct nat *n, uint8_t *frame, uint8_t *ip, uint8_t *icmp, uint32
 	n->st.out++;
 	n->st.icmp_errors++;
 	return to_outside(n, frame, out_port);
+}
+
+/* A packet reaching mapping m from outside (or hairpinned to it): TCP state and refresh (RFC
+ * 5382 REQ-5: both ways), UDP and ICMP refresh only with inbound-refresh (RFC 4787 REQ-6). */
+static inline void
+map_track_inbound(struct nat *n, struct nat_map *m, int pidx, const uint8_t *l4, uint64_t now)
+{
+	if (pidx == P_TCP) {
+		tcp_track(m, l4[13], false);
+		if (!(m->flags & M_STATIC))
+			map_refresh(n, m, now);
+	} else if (n->cfg.inbound_refresh && !(m->flags & M_STATIC)) {
+		map_refresh(n, m, now);
+	}
 }
 
 /* The L4 protocol index and the port/identifier offsets of a packet; -1: not translatable. */
@@ -1090,6 +1141,10 @@ nat_process(struct nat *n, uint8_t *frame, uint32_t len, uint64_t now, uint16_t 
 			return drop(n, NAT_DROP_FILTERED);
 		if (pidx == P_ICMP)
 			return drop(n, NAT_DROP_UNSUPPORTED); /* one identifier field: no hairpin */
+		/* For the destination's mapping the packet is inbound: track and refresh it as
+		 * such, or a hairpinned TCP connection would never see both SYNs on either
+		 * mapping and die after the transitory timeout (RFC 5382 REQ-5). */
+		map_track_inbound(n, peer_m, pidx, l4, now);
 		rewrite_addr(ip, 12, n->cfg.external[m->ext], l4, (unsigned int)pidx);
 		rewrite_port(l4, sp_off, m->ext_port, (unsigned int)pidx);
 		rewrite_addr(ip, 16, peer_m->int_ip, l4, (unsigned int)pidx);
@@ -1106,13 +1161,7 @@ nat_process(struct nat *n, uint8_t *frame, uint32_t len, uint64_t now, uint16_t 
 	if (n->peers != NULL && !(m->flags & M_STATIC) &&
 	    !peer_known(n, idx, src, pidx == P_ICMP ? 0 : ld16(l4 + sp_off)))
 		return drop(n, NAT_DROP_FILTERED);
-	if (pidx == P_TCP) {
-		tcp_track(m, l4[13], false);
-		if (!(m->flags & M_STATIC))
-			map_refresh(n, m, now);
-	} else if (n->cfg.inbound_refresh && !(m->flags & M_STATIC)) {
-		map_refresh(n, m, now);
-	}
+	map_track_inbound(n, m, pidx, l4, now);
 	rewrite_addr(ip, 16, m->int_ip, l4, (unsigned int)pidx);
 	rewrite_port(l4, dp_off, m->int_port, (unsigned int)pidx);
 	n->st.in++;
@@ -1155,7 +1204,15 @@ nat_create_cfg(const struct nat_config *cfg, const struct nat_options *opt, stru
 	struct nat *n;
 	uint64_t slots = 16;
 	uint32_t i;
+	int bad = cfg_bad_forward(cfg);
 
+	if (bad >= 0) {
+		char addr[INET_ADDRSTRLEN];
+
+		snprintf(err, errlen, "nat: forward to %s, which is in no internal prefix",
+			 inet_ntop(AF_INET, &cfg->forwards[bad].int_ip, addr, sizeof(addr)));
+		return -EINVAL;
+	}
 	n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		goto nomem;

@@ -117,7 +117,8 @@ struct nat_options {
 /* Create a NAT from a configuration file. Returns 0 or a negative errno, with a reason in err. */
 int nat_create(const char *config_path, const struct nat_options *opt, struct nat **out, char *err,
 	       size_t errlen);
-/* Create a NAT from a configuration in memory (copied). */
+/* Create a NAT from a configuration in memory (copied). A forward whose internal address is in
+ * no internal prefix is refused (-EINVAL), as nat_config_load() refuses it. */
 int nat_create_cfg(const struct nat_config *cfg, const struct nat_options *opt, struct nat **out,
 		   char *err, size_t errlen);
 void nat_free(struct nat *n);

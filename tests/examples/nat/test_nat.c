@@ -98,6 +98,14 @@ Test(nat, a_malformed_config_line_is_refused_with_its_line_number)
 		  ":2: forward" },
 		{ "external 203.0.113.1\nforward tcp 203.0.113.1:80 10.0.0.5\n",
 		  ":2: forward needs" },
+		{ "external 203.0.113.1\ninternal 10.0.0.0/8\nforward tcp 203.0.113.1:80 "
+		  "192.168.1.5:80\n",
+		  ":3: forward to 192.168.1.5, which is in no 'internal' prefix" },
+		/* Checked at the end, against every prefix, reporting the forward's own line. */
+		{ "external 203.0.113.1\nforward udp 203.0.113.1:53 10.0.0.6:53\n"
+		  "forward tcp 203.0.113.1:80 192.168.1.5:80\ninternal 10.0.0.0/8\n"
+		  "internal 172.16.0.0/12\n",
+		  ":3: forward to 192.168.1.5, which is in no 'internal' prefix" },
 		{ "external 203.0.113.1\nbogus 1\n", ":2: unknown directive 'bogus'" },
 		{ "external 203.0.113.1 203.0.113.2\n", ":1: 'external' takes 1 argument" },
 		{ "external 203.0.113.1\nmax-mappings 0\n", ":2: max-mappings" },
@@ -115,6 +123,40 @@ Test(nat, a_malformed_config_line_is_refused_with_its_line_number)
 		cr_assert(strstr(err, cases[i].want) != NULL, "case %u: '%s' lacks '%s'", i, err,
 			  cases[i].want);
 	}
+}
+
+Test(nat, a_forward_may_come_before_the_internal_prefix_that_holds_its_server)
+{
+	struct nat_config *c = malloc(sizeof(*c));
+	char err[256] = "";
+
+	cr_assert_eq(nat_config_load(write_cfg("external 203.0.113.1\n"
+					       "forward tcp 203.0.113.1:80 192.168.1.5:80\n"
+					       "internal 10.0.0.0/8\n"
+					       "internal 192.168.0.0/16\n"),
+				     c, err, sizeof(err)),
+		     0, "%s", err);
+	unlink(cfg_path);
+	cr_assert_eq(c->n_forwards, 1);
+	free(c);
+}
+
+Test(nat, a_configuration_in_memory_with_a_forward_outside_the_internal_prefixes_is_refused)
+{
+	struct nat_config *c = malloc(sizeof(*c));
+	struct nat *n = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(nat_config_load(write_cfg("external 203.0.113.1\ninternal 10.0.0.0/8\n"
+					       "forward tcp 203.0.113.1:80 10.0.0.5:80\n"),
+				     c, err, sizeof(err)),
+		     0, "%s", err);
+	unlink(cfg_path);
+	c->forwards[0].int_ip = ip4("192.168.1.5");
+	cr_assert_eq(nat_create_cfg(c, NULL, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_null(n);
+	cr_assert(strstr(err, "192.168.1.5") != NULL, "%s", err);
+	free(c);
 }
 
 Test(nat, the_sample_configurations_load)
@@ -359,6 +401,86 @@ Test(nat, hairpinned_packets_are_translated_both_ways_and_sent_back_inside)
 	nat_free(n);
 }
 
+Test(nat, a_hairpinned_tcp_connection_becomes_established_on_both_mappings)
+{
+	/* RFC 5382 REQ-5: once both SYNs are seen the connection gets the established timeout,
+	 * hairpinned or not. The destination's mapping sees the hairpinned packets as inbound. */
+	struct nat *n = mk(base_cfg);
+	uint8_t f[128];
+	unsigned int len;
+	uint16_t ext_a, ext_b;
+	uint64_t t;
+
+	/* B talks out once: a TCP mapping for 10.0.0.2:6000. */
+	len = frame_tcp(f, "10.0.0.2", 6000, "198.51.100.1", 80, 0x02);
+	run(n, f, len, 0);
+	ext_b = SPORT(f);
+	/* A opens a connection to B's external endpoint: SYN, SYN-ACK, ACK, data. */
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x02);
+	cr_assert_eq(run(n, f, len, S), NAT_V_INGRESS);
+	ext_a = SPORT(f);
+	len = frame_tcp(f, "10.0.0.2", 6000, "203.0.113.1", ext_a, 0x12);
+	cr_assert_eq(run(n, f, len, S), NAT_V_INGRESS);
+	cr_assert_eq(DST(f), ip4("10.0.0.3"));
+	cr_assert_eq(DPORT(f), 5000);
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x10);
+	cr_assert_eq(run(n, f, len, 2 * S), NAT_V_INGRESS);
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x18);
+	cr_assert_eq(run(n, f, len, 2 * S), NAT_V_INGRESS);
+	cr_assert_eq(nat_stats(n)->created, 2);
+
+	/* 300 s of silence: beyond the 240 s transitory timeout, well within the 7440 s. */
+	t = 2 * S + 300 * S;
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x18);
+	cr_assert_eq(run(n, f, len, t), NAT_V_INGRESS, "A's packet after 300 s idle");
+	cr_assert_eq(SRC(f), EXT);
+	cr_assert_eq(SPORT(f), ext_a, "A kept its mapping");
+	cr_assert_eq(DST(f), ip4("10.0.0.2"));
+	cr_assert_eq(DPORT(f), 6000);
+	len = frame_tcp(f, "10.0.0.2", 6000, "203.0.113.1", ext_a, 0x18);
+	cr_assert_eq(run(n, f, len, t), NAT_V_INGRESS, "B's answer");
+	cr_assert_eq(SPORT(f), ext_b);
+	cr_assert_eq(DST(f), ip4("10.0.0.3"));
+	cr_assert_eq(nat_stats(n)->created, 2, "no mapping was re-created");
+	cr_assert_eq(nat_stats(n)->expired, 0);
+	/* Two hours later still, both ways. */
+	t += 7400 * S;
+	len = frame_tcp(f, "10.0.0.2", 6000, "203.0.113.1", ext_a, 0x18);
+	cr_assert_eq(run(n, f, len, t), NAT_V_INGRESS);
+	len = frame_tcp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b, 0x18);
+	cr_assert_eq(run(n, f, len, t), NAT_V_INGRESS);
+	cr_assert_eq(nat_stats(n)->created, 2);
+	nat_free(n);
+}
+
+Test(nat, a_hairpinned_udp_datagram_refreshes_the_destination_only_with_inbound_refresh)
+{
+	/* The destination's mapping sees a hairpinned datagram as inbound: it refreshes it only
+	 * with inbound-refresh on, as a datagram from outside would. */
+	unsigned int on;
+
+	for (on = 0; on < 2; on++) {
+		char cfg[256];
+		struct nat *n;
+		uint8_t f[128];
+		unsigned int len;
+		uint16_t ext_b;
+
+		snprintf(cfg, sizeof(cfg), "%stimeout udp 120\ninbound-refresh %s\n", base_cfg,
+			 on ? "on" : "off");
+		n = mk(cfg);
+		len = frame_udp(f, "10.0.0.2", 6000, "198.51.100.1", 3478);
+		run(n, f, len, 0);
+		ext_b = SPORT(f);
+		len = frame_udp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b);
+		cr_assert_eq(run(n, f, len, 100 * S), NAT_V_INGRESS);
+		len = frame_udp(f, "10.0.0.3", 5000, "203.0.113.1", ext_b);
+		cr_assert_eq(run(n, f, len, 200 * S) == NAT_V_INGRESS, on == 1,
+			     "inbound-refresh %s", on ? "on" : "off");
+		nat_free(n);
+	}
+}
+
 Test(nat, a_router_nat_sends_hairpinned_packets_out_of_the_inside_port_with_new_macs)
 {
 	struct nat *n = mk("external 203.0.113.1\ninternal 10.0.0.0/8\ninside-port 0\n"
@@ -501,6 +623,54 @@ Test(nat, tcp_mappings_time_out_after_4_minutes_transitory_and_2_hours_4_minutes
 	run(n, f, len, 5 * S);
 	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x10);
 	cr_assert_eq(run(n, f, len, 5 * S + 241 * S), NAT_V_DROP);
+	nat_free(n);
+}
+
+Test(nat, a_new_connection_after_a_close_needs_both_syns_again_to_be_established)
+{
+	struct nat *n = mk(base_cfg);
+	uint8_t f[128];
+	unsigned int len;
+	uint16_t ext;
+
+	/* A whole connection: SYN, SYN-ACK, FIN both ways, last ACK. */
+	len = frame_tcp(f, "10.0.0.2", 5000, "198.51.100.1", 80, 0x02);
+	run(n, f, len, 0);
+	ext = SPORT(f);
+	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x12);
+	cr_assert_eq(run(n, f, len, 0), NAT_V_NEXT);
+	len = frame_tcp(f, "10.0.0.2", 5000, "198.51.100.1", 80, 0x11);
+	run(n, f, len, 10 * S);
+	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x11);
+	cr_assert_eq(run(n, f, len, 10 * S), NAT_V_NEXT);
+	len = frame_tcp(f, "10.0.0.2", 5000, "198.51.100.1", 80, 0x10);
+	run(n, f, len, 10 * S);
+
+	/* A new SYN on the same mapping that nobody answers: transitory, not established. */
+	len = frame_tcp(f, "10.0.0.2", 5000, "198.51.100.2", 443, 0x02);
+	run(n, f, len, 20 * S);
+	cr_assert_eq(SPORT(f), ext, "the same mapping");
+	len = frame_tcp(f, "198.51.100.2", 443, "203.0.113.1", ext, 0x10);
+	cr_assert_eq(run(n, f, len, 20 * S + 241 * S), NAT_V_DROP,
+		     "a lone SYN after a close gets the transitory timeout");
+
+	/* Again on a fresh mapping, this time answered: established (7440 s). */
+	len = frame_tcp(f, "10.0.0.3", 5000, "198.51.100.1", 80, 0x02);
+	run(n, f, len, 1000 * S);
+	ext = SPORT(f);
+	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x12);
+	run(n, f, len, 1000 * S);
+	len = frame_tcp(f, "10.0.0.3", 5000, "198.51.100.1", 80, 0x11);
+	run(n, f, len, 1010 * S);
+	len = frame_tcp(f, "198.51.100.1", 80, "203.0.113.1", ext, 0x11);
+	run(n, f, len, 1010 * S);
+	len = frame_tcp(f, "10.0.0.3", 5000, "198.51.100.2", 443, 0x02);
+	run(n, f, len, 1020 * S);
+	len = frame_tcp(f, "198.51.100.2", 443, "203.0.113.1", ext, 0x12);
+	cr_assert_eq(run(n, f, len, 1020 * S), NAT_V_NEXT);
+	len = frame_tcp(f, "198.51.100.2", 443, "203.0.113.1", ext, 0x10);
+	cr_assert_eq(run(n, f, len, 1020 * S + 7000 * S), NAT_V_NEXT,
+		     "SYN both ways: established again");
 	nat_free(n);
 }
 
@@ -652,6 +822,86 @@ Test(nat, an_icmp_error_sent_by_an_internal_host_is_translated_going_out)
 	cr_assert_eq(oracle_fold(oracle_sum(emb + 20, li - F_ETH - 20,
 					    oracle_pseudo(emb, 17, (uint16_t)(li - F_ETH - 20)))),
 		     0xffff);
+	nat_free(n);
+}
+
+Test(nat, an_icmp_error_from_an_internal_router_about_an_inbound_packet_is_translated_going_out)
+{
+	/* RFC 5508 REQ-4: a router in the private realm (not the addressed host) reports a
+	 * problem with an inbound packet; the quote is restored to what the remote sent and the
+	 * router's address becomes the NAT's. */
+	struct nat *n = mk(base_cfg);
+	uint8_t f[256], in[128], sent[128];
+	unsigned int len = frame_udp(f, "10.0.0.5", 7000, "198.51.100.1", 3478), li;
+	uint16_t ext;
+	uint8_t *emb;
+
+	run(n, f, len, 0);
+	ext = SPORT(f);
+	li = frame_udp(in, "198.51.100.1", 3478, "203.0.113.1", ext);
+	memcpy(sent, in, li);
+	cr_assert_eq(run(n, in, li, 0), NAT_V_NEXT);
+	cr_assert_eq(DST(in), ip4("10.0.0.5"));
+	/* Time exceeded from 10.0.0.254 on the way to 10.0.0.5, quoting the whole datagram. */
+	len = frame_icmp_error(f, 11, 0, "10.0.0.254", "198.51.100.1", in, li - F_ETH);
+	cr_assert_eq(run(n, f, len, S), NAT_V_NEXT, "translated, not dropped");
+	emb = L4(f) + 8;
+	cr_assert_eq(SRC(f), EXT, "outer source: the router becomes the external address");
+	cr_assert_eq(DST(f), ip4("198.51.100.1"), "outer destination untouched");
+	cr_assert_eq(L4(f)[0], 11, "type untouched");
+	cr_assert_eq(L4(f)[1], 0, "code untouched");
+	cr_assert_eq(get32n(emb + 12), ip4("198.51.100.1"), "embedded source untouched");
+	cr_assert_eq(get32n(emb + 16), EXT, "embedded destination");
+	cr_assert_eq(get16(emb + 20), 3478, "embedded source port untouched");
+	cr_assert_eq(get16(emb + 22), ext, "embedded destination port");
+	/* Independent full computations: outer IP header and ICMP (run() did both), embedded IP
+	 * header, and the embedded UDP checksum against the embedded pseudo-header. */
+	cr_assert_eq(oracle_fold(oracle_sum(f + F_ETH, 20, 0)), 0xffff, "outer IP checksum");
+	cr_assert_eq(oracle_fold(oracle_sum(L4(f), len - F_ETH - 20, 0)), 0xffff, "ICMP checksum");
+	cr_assert_eq(oracle_fold(oracle_sum(emb, 20, 0)), 0xffff, "embedded IP checksum");
+	cr_assert_eq(oracle_fold(oracle_sum(emb + 20, li - F_ETH - 20,
+					    oracle_pseudo(emb, 17, (uint16_t)(li - F_ETH - 20)))),
+		     0xffff, "embedded UDP checksum");
+	cr_assert_arr_eq(emb, sent + F_ETH, li - F_ETH, "the quote is what the remote sent");
+	cr_assert_eq(nat_stats(n)->icmp_errors, 1);
+
+	/* TCP, quoting only 8 bytes of it (no checksum in the quote). */
+	len = frame_tcp(f, "10.0.0.5", 7001, "198.51.100.1", 80, 0x02);
+	run(n, f, len, 0);
+	ext = SPORT(f);
+	li = frame_tcp(in, "198.51.100.1", 80, "203.0.113.1", ext, 0x12);
+	cr_assert_eq(run(n, in, li, 0), NAT_V_NEXT);
+	len = frame_icmp_error(f, 3, 4, "10.0.0.254", "198.51.100.1", in, 28);
+	cr_assert_eq(run(n, f, len, S), NAT_V_NEXT);
+	emb = L4(f) + 8;
+	cr_assert_eq(SRC(f), EXT);
+	cr_assert_eq(get32n(emb + 16), EXT);
+	cr_assert_eq(get16(emb + 22), ext);
+	cr_assert_eq(oracle_fold(oracle_sum(emb, 20, 0)), 0xffff);
+	cr_assert_eq(nat_stats(n)->icmp_errors, 2);
+	nat_free(n);
+}
+
+Test(nat, an_outgoing_icmp_error_that_is_not_about_an_inbound_packet_is_dropped)
+{
+	struct nat *n = mk(base_cfg);
+	uint8_t f[256], in[128];
+	unsigned int len = frame_udp(f, "10.0.0.5", 7000, "198.51.100.1", 3478), li;
+	uint16_t ext;
+
+	run(n, f, len, 0);
+	ext = SPORT(f);
+	li = frame_udp(in, "198.51.100.1", 3478, "203.0.113.1", ext);
+	run(n, in, li, 0);
+	/* Sent to another address than the quoted packet's source. */
+	len = frame_icmp_error(f, 11, 0, "10.0.0.254", "198.51.100.9", in, li - F_ETH);
+	cr_assert_eq(run(n, f, len, S), NAT_V_DROP);
+	cr_assert_eq(DROPS(n, NAT_DROP_ICMP_EMBEDDED), 1);
+	/* Quoting a packet to an internal endpoint that has no mapping. */
+	li = frame_udp(in, "198.51.100.1", 3478, "10.0.0.6", 7000);
+	len = frame_icmp_error(f, 11, 0, "10.0.0.254", "198.51.100.1", in, li - F_ETH);
+	cr_assert_eq(run(n, f, len, S), NAT_V_DROP);
+	cr_assert_eq(DROPS(n, NAT_DROP_NO_MAPPING), 1);
 	nat_free(n);
 }
 
