@@ -1280,7 +1280,7 @@ finish(struct dpi *d, const void *frame, const struct prep *p, struct flow *f, u
 				plen = 0;
 			} else if (diff < 0) {
 				/* A retransmission or overlap: only the new bytes go on. */
-				uint32_t old = (uint32_t)-diff;
+				uint32_t old = dr->next_seq - seq;
 
 				if (old >= plen) {
 					plen = 0;

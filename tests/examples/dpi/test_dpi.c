@@ -448,3 +448,24 @@ Test(dpi, mutated_rule_lines_never_crash_the_parser)
 	}
 	cr_assert_gt(refused, 1000);
 }
+
+/* Sequence numbers 2^31 apart: the distance is computed without signed overflow (the sanitizer
+ * build traps on it). */
+Test(dpi, a_segment_two_to_the_31_behind_is_an_old_one)
+{
+	char err[512];
+	int ret;
+	struct dpi *d = make("alert tcp any any -> any 80 (content:\"ZZ\"; sid:1;)", err,
+			     sizeof(err), &ret);
+	struct dpi_stats st;
+
+	cr_assert_eq(ret, 0, "%s", err);
+	tcp(d, 3000, 0x80000000u, "AB");
+	/* 0x80000002 expected; 2 is 2^31 before it: all old, nothing new. */
+	tcp(d, 3000, 2, "ZZ");
+	cr_assert_eq(hits(d, 0), 0);
+	dpi_stats(d, &st);
+	cr_assert_eq(st.bytes, 2);
+	cr_assert_eq(st.tcp_gaps, 0);
+	dpi_free(d);
+}
