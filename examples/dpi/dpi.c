@@ -29,6 +29,7 @@
 #define FIRED_MAX    8  /* rules remembered as fired, per flow (one alert per flow and sid) */
 #define BUCKET_SLOTS 8  /* flow entries per hash bucket */
 #define TARGETS_MAX  16 /* distinct redirect services */
+#define FLOWS_MAX    (1u << 31) /* flow table entries */
 #define LINE_MAX_LEN 8192
 
 enum action { ACT_ALERT, ACT_PASS, ACT_REDIRECT, ACT_DROP };
@@ -802,6 +803,11 @@ dpi_create_from_text(const char *text, const char *name, const struct dpi_opts *
 
 	if (opts == NULL || opts->sz < sizeof(*opts)) {
 		snprintf(err, errlen, "%s: bad options", name);
+		return -EINVAL;
+	}
+	/* Rounded up to a power of two, more than 2^31 would wrap to 0. */
+	if (opts->flows > FLOWS_MAX) {
+		snprintf(err, errlen, "%s: %u flows: at most %u", name, opts->flows, FLOWS_MAX);
 		return -EINVAL;
 	}
 	d = calloc(1, sizeof(*d));

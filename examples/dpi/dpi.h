@@ -26,7 +26,8 @@
 /* Options of dpi_create(). Zero-initialise, set sz. */
 struct dpi_opts {
 	size_t sz;           /* sizeof(struct dpi_opts) */
-	unsigned int flows;  /* flow table size (rounded up to a power of two); 0: 16384 */
+	unsigned int flows;  /* flow table size (rounded up to a power of two, at most 2^31:
+			      * more is refused); 0: 16384 */
 	uint64_t idle_ns;    /* a flow idle this long may be replaced; 0: 60 s; UINT64_MAX: never */
 	FILE *log;           /* alert lines (`dpi: alert sid ...`); NULL: stdout */
 	FILE *alerts;        /* machine-readable alerts (README); NULL: none */

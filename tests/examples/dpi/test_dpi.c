@@ -2,6 +2,7 @@
 /* dpi engine on crafted frames, no EAL: rule refusals with their line, streaming across segments,
  * actions, malformed packets. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,4 +469,21 @@ Test(dpi, a_segment_two_to_the_31_behind_is_an_old_one)
 	cr_assert_eq(st.bytes, 2);
 	cr_assert_eq(st.tcp_gaps, 0);
 	dpi_free(d);
+}
+
+Test(dpi, a_flow_table_beyond_two_to_the_31_is_refused)
+{
+	struct dpi_opts o = { .sz = sizeof(o), .quiet = true, .flows = 0x80000001u };
+	struct dpi *d = NULL;
+	char err[512] = "";
+
+	cr_assert_eq(dpi_create_from_text("alert tcp any any -> any 80 (content:\"a\"; sid:1;)",
+					  "r", &o, &d, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_null(d);
+	cr_assert(strstr(err, "flows") != NULL, "%s", err);
+	o.flows = UINT_MAX;
+	cr_assert_eq(dpi_create_from_text("alert tcp any any -> any 80 (content:\"a\"; sid:1;)",
+					  "r", &o, &d, err, sizeof(err)),
+		     -EINVAL);
 }
