@@ -106,6 +106,7 @@ struct dpi_stats {
 	uint64_t path_requests; /* redirect requests sent to the manager */
 	uint64_t path_failed;   /* redirect requests that could not be sent */
 	uint64_t hs_errors;     /* Hyperscan scan errors */
+	uint64_t tcp_restarts;  /* SYNs that started a new connection on a flow's 5-tuple */
 };
 void dpi_stats(const struct dpi *d, struct dpi_stats *out);
 
