@@ -631,7 +631,10 @@ stateful_pre(struct firewall *fw, struct pending *p, const struct sdnfv_pkt_info
 	if (info->flags & SDNFV_PKT_F_FRAG_LATER)
 		return PRE_RULES; /* no L4 header: the rules judge it, untracked */
 	p->dir = (uint8_t)sdnfv_pkt_key_symmetric(&p->key);
-	if (p->key.proto == IPPROTO_ICMP || p->key.proto == IPPROTO_ICMPV6) {
+	/* ICMP only when the parser read its header: it skips ICMP of the other family (IPv6 next
+	 * header 1, IPv4 protocol 58), which is then tracked like any other protocol. */
+	if ((p->key.proto == IPPROTO_ICMP || p->key.proto == IPPROTO_ICMPV6) &&
+	    (info->flags & SDNFV_PKT_F_L4)) {
 		cls = icmp_class(p->key.proto, l4[0]);
 		if (cls == ICMP_ERROR) {
 			struct sdnfv_pkt_key ek;

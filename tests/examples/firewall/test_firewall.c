@@ -772,3 +772,55 @@ Test(firewall, an_icmp_error_in_the_burst_of_the_datagram_it_quotes_is_related)
 	cr_assert_eq(v[1].allow, 1);
 	firewall_free(fw);
 }
+
+/* IPv6, an 8-byte hop-by-hop header whose next header is 1 (ICMPv4, which the parser does not read
+ * over IPv6), and nothing after it: 62 bytes. */
+static uint32_t
+v6_hbh_icmp4(uint8_t *b, const char *src, const char *dst)
+{
+	memset(b, 0, 62);
+	memcpy(b, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
+	put16(b + 12, 0x86dd);
+	b[14] = 0x60;
+	put16(b + 14 + 4, 8);
+	b[14 + 6] = 0; /* hop-by-hop */
+	b[14 + 7] = 64;
+	inet_pton(AF_INET6, src, b + 14 + 8);
+	inet_pton(AF_INET6, dst, b + 14 + 24);
+	b[54] = 1;     /* next header: ICMP (v4) */
+	b[54 + 1] = 0; /* 8 bytes */
+	b[54 + 2] = 1; /* PadN, 4 bytes */
+	b[54 + 3] = 4;
+	return 62;
+}
+
+/* The ICMP type is read only when the parser read an ICMP header: an IPv6 packet with next
+ * header 1 is not ICMP to it (nothing past the frame is read; the sanitizer build checks), so the
+ * rules judge it rather than a byte beyond the frame (0: an echo reply nobody asked for). */
+Test(firewall, icmp_of_the_other_family_is_not_read_as_icmp)
+{
+	/* (A proto 1 rule is an IPv4 rule: the default policy judges the packet.) */
+	struct firewall *fw = make("deny proto tcp dport 23\ndefault allow\n", true);
+	uint8_t buf[256];
+	uint8_t *exact = malloc(62);
+	uint32_t len = v6_hbh_icmp4(buf, "2001:db8:c::1", "2001:db8:5::1");
+	const void *f = buf;
+	struct fw_verdict v;
+
+	cr_assert_eq(buf[len], 0);
+	firewall_classify(fw, &f, &len, 1, 0, &v);
+	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
+	cr_assert_eq(v.allow, 1);
+	/* Its answer belongs to the connection it opened. */
+	len = v6_hbh_icmp4(buf, "2001:db8:5::1", "2001:db8:c::1");
+	firewall_classify(fw, &f, &len, 1, SEC, &v);
+	cr_assert_eq(v.reason, FW_R_TRACKED, "reason %d", v.reason);
+	/* A frame that ends exactly there. */
+	cr_assert_not_null(exact);
+	len = v6_hbh_icmp4(exact, "2001:db8:c::2", "2001:db8:5::1");
+	f = exact;
+	firewall_classify(fw, &f, &len, 1, 2 * SEC, &v);
+	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
+	free(exact);
+	firewall_free(fw);
+}
