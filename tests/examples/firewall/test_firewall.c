@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <rte_mbuf.h>
 #include <rte_memory.h>
 
 #include <sdnfv/pkt.h>
@@ -822,5 +823,68 @@ Test(firewall, icmp_of_the_other_family_is_not_read_as_icmp)
 	firewall_classify(fw, &f, &len, 1, 2 * SEC, &v);
 	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
 	free(exact);
+	firewall_free(fw);
+}
+
+/* A frame as a chain of two mbufs: the first `first` bytes, then the rest. Behind the first
+ * segment's data lies the rest of the frame too, as stale bytes of the buffer: reading past the
+ * segment would find them. */
+static struct rte_mbuf *
+chain2(struct rte_mempool *mp, const uint8_t *frame, uint32_t len, uint32_t first)
+{
+	struct rte_mbuf *a = rte_pktmbuf_alloc(mp), *b = rte_pktmbuf_alloc(mp);
+
+	cr_assert(a != NULL && b != NULL);
+	memcpy(rte_pktmbuf_mtod(a, uint8_t *), frame, len);
+	a->data_len = (uint16_t)first;
+	memcpy(rte_pktmbuf_mtod(b, uint8_t *), frame + first, len - first);
+	b->data_len = (uint16_t)(len - first);
+	a->next = b;
+	a->nb_segs = 2;
+	a->pkt_len = len;
+	return a;
+}
+
+/* An ICMP error whose datagram goes on into a second segment: its quote is read only as far as
+ * the first segment goes. */
+Test(firewall, an_icmp_error_in_a_chained_mbuf_reads_its_quote_in_the_first_segment_only)
+{
+	struct firewall *fw = make(OUTBOUND, true);
+	struct rte_mempool *mp =
+		rte_pktmbuf_pool_create("fw_chain", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	struct pkt_spec udp = { 4, IPPROTO_UDP, CLIENT, SERVER, 5000, 53, 0, 0 };
+	struct pkt_spec err = { 4, IPPROTO_ICMP, SERVER, CLIENT, 0, 0, 0, 3 };
+	uint8_t ubuf[256], ebuf[256], quote[128];
+	struct rte_mbuf *m;
+	struct fw_verdict v;
+	uint32_t len;
+
+	cr_assert_not_null(mp);
+	cr_assert_eq(one(fw, &udp, 0).allow, 1);
+	frame(ubuf, &udp);
+	/* The quote: the datagram's IP and UDP headers (28 bytes), then 64 bytes more. */
+	memset(quote, 0xab, sizeof(quote));
+	memcpy(quote, ubuf + 14, 28);
+	err.inner = quote;
+	err.inner_len = 92;
+	len = frame(ebuf, &err); /* 14 + 20 + 8 + 92 */
+	cr_assert_eq(len, 134);
+
+	/* The quoted headers in the first segment (14 + 20 + 8 + 28 bytes + 2): related. */
+	m = chain2(mp, ebuf, len, 72);
+	firewall_classify_mbufs(fw, &m, 1, SEC, &v);
+	cr_assert_eq(v.reason, FW_R_TRACKED, "reason %d", v.reason);
+	rte_pktmbuf_free(m);
+	cr_assert_eq(firewall_counters(fw)->icmp_segmented, 0);
+
+	/* The first segment ends inside the quoted IP header: not read past it, so not related
+	 * (the rules judge, default deny) and counted. */
+	m = chain2(mp, ebuf, len, 52);
+	firewall_classify_mbufs(fw, &m, 1, SEC, &v);
+	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
+	cr_assert_eq(v.allow, 0);
+	rte_pktmbuf_free(m);
+	cr_assert_eq(firewall_counters(fw)->icmp_segmented, 1);
+	rte_mempool_free(mp);
 	firewall_free(fw);
 }
