@@ -904,8 +904,14 @@ dpi_create(const char *path, const struct dpi_opts *opts, struct dpi **out, char
 	fclose(f);
 	text[len] = '\0';
 	if (strlen(text) != len) {
+		/* The line of the first NUL byte: one more than the newlines before it. */
+		unsigned int line = 1;
+		size_t i, nul = strlen(text);
+
+		for (i = 0; i < nul; i++)
+			line += text[i] == '\n';
 		free(text);
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		snprintf(err, errlen, "%s:%u: contains a NUL byte", path, line);
 		return -EINVAL;
 	}
 	ret = dpi_create_from_text(text, path, opts, out, err, errlen);

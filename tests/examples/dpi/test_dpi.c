@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <rte_ip.h>
@@ -585,4 +586,25 @@ Test(dpi, a_flow_table_beyond_two_to_the_31_is_refused)
 	cr_assert_eq(dpi_create_from_text("alert tcp any any -> any 80 (content:\"a\"; sid:1;)",
 					  "r", &o, &d, err, sizeof(err)),
 		     -EINVAL);
+}
+
+/* A rule file with a NUL byte is refused with the line it is on. */
+Test(dpi, a_nul_byte_in_the_rule_file_is_refused_with_its_line)
+{
+	static const char text[] = "alert tcp any any -> any 80 (content:\"a\"; sid:1;)\n"
+				   "# comment\n"
+				   "alert tcp any any -> any 80 (content:\"b\0c\"; sid:2;)\n";
+	struct dpi_opts o = { .sz = sizeof(o), .quiet = true, .flows = 64 };
+	char path[] = "/tmp/dpi-nul-XXXXXX", err[512] = "", want[600];
+	struct dpi *d = NULL;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	cr_assert_eq(dpi_create(path, &o, &d, err, sizeof(err)), -EINVAL);
+	cr_assert_null(d);
+	snprintf(want, sizeof(want), "%s:3: contains a NUL byte", path);
+	cr_assert_str_eq(err, want);
+	unlink(path);
 }

@@ -888,3 +888,22 @@ Test(firewall, an_icmp_error_in_a_chained_mbuf_reads_its_quote_in_the_first_segm
 	rte_mempool_free(mp);
 	firewall_free(fw);
 }
+
+/* A rule file with a NUL byte is refused with the line it is on. */
+Test(firewall_rules, a_nul_byte_in_the_rule_file_is_refused_with_its_line)
+{
+	static const char text[] = "# rules\n"
+				   "allow proto tcp dport 80\n"
+				   "deny proto udp\0 dport 53\n";
+	char path[] = "/tmp/fw-nul-XXXXXX", err[FW_ERR_MAX] = "", want[600];
+	struct fw_rules r;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	cr_assert_eq(firewall_rules_load(path, &r, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s:3: contains a NUL byte", path);
+	cr_assert_str_eq(err, want);
+	unlink(path);
+}
