@@ -804,10 +804,20 @@ Test(firewall, icmp_of_the_other_family_is_not_read_as_icmp)
 	struct firewall *fw = make("deny proto tcp dport 23\ndefault allow\n", true);
 	uint8_t buf[256];
 	uint8_t *exact = malloc(62);
-	uint32_t len = v6_hbh_icmp4(buf, "2001:db8:c::1", "2001:db8:5::1");
-	const void *f = buf;
+	uint32_t len;
+	const void *f;
 	struct fw_verdict v;
 
+	/* A frame that ends exactly there (the sanitizer build catches a read past it). */
+	cr_assert_not_null(exact);
+	len = v6_hbh_icmp4(exact, "2001:db8:c::2", "2001:db8:5::1");
+	f = exact;
+	firewall_classify(fw, &f, &len, 1, 0, &v);
+	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
+	free(exact);
+	/* Followed by a 0 byte, which would be an ICMP echo reply. */
+	len = v6_hbh_icmp4(buf, "2001:db8:c::1", "2001:db8:5::1");
+	f = buf;
 	cr_assert_eq(buf[len], 0);
 	firewall_classify(fw, &f, &len, 1, 0, &v);
 	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
@@ -816,13 +826,6 @@ Test(firewall, icmp_of_the_other_family_is_not_read_as_icmp)
 	len = v6_hbh_icmp4(buf, "2001:db8:5::1", "2001:db8:c::1");
 	firewall_classify(fw, &f, &len, 1, SEC, &v);
 	cr_assert_eq(v.reason, FW_R_TRACKED, "reason %d", v.reason);
-	/* A frame that ends exactly there. */
-	cr_assert_not_null(exact);
-	len = v6_hbh_icmp4(exact, "2001:db8:c::2", "2001:db8:5::1");
-	f = exact;
-	firewall_classify(fw, &f, &len, 1, 2 * SEC, &v);
-	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
-	free(exact);
 	firewall_free(fw);
 }
 
