@@ -29,6 +29,7 @@
 #define FIRED_MAX    8  /* rules remembered as fired, per flow (one alert per flow and sid) */
 #define BUCKET_SLOTS 8  /* flow entries per hash bucket */
 #define TARGETS_MAX  16 /* distinct redirect services */
+#define FLOWS_MAX    (1u << 31) /* flow table entries */
 #define LINE_MAX_LEN 8192
 
 enum action { ACT_ALERT, ACT_PASS, ACT_REDIRECT, ACT_DROP };
@@ -87,7 +88,9 @@ struct partial {
 
 struct dir {
 	uint32_t next_seq;
+	uint32_t isn; /* the sequence number of the SYN that started the direction (syn_seen) */
 	bool seq_known;
+	bool syn_seen;
 	bool stopped; /* a TCP gap: no more inspection in this direction */
 };
 
@@ -804,6 +807,11 @@ dpi_create_from_text(const char *text, const char *name, const struct dpi_opts *
 		snprintf(err, errlen, "%s: bad options", name);
 		return -EINVAL;
 	}
+	/* Rounded up to a power of two, more than 2^31 would wrap to 0. */
+	if (opts->flows > FLOWS_MAX) {
+		snprintf(err, errlen, "%s: %u flows: at most %u", name, opts->flows, FLOWS_MAX);
+		return -EINVAL;
+	}
 	d = calloc(1, sizeof(*d));
 	line = malloc(LINE_MAX_LEN);
 	if (d == NULL || line == NULL) {
@@ -896,8 +904,14 @@ dpi_create(const char *path, const struct dpi_opts *opts, struct dpi **out, char
 	fclose(f);
 	text[len] = '\0';
 	if (strlen(text) != len) {
+		/* The line of the first NUL byte: one more than the newlines before it. */
+		unsigned int line = 1;
+		size_t i, nul = strlen(text);
+
+		for (i = 0; i < nul; i++)
+			line += text[i] == '\n';
 		free(text);
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		snprintf(err, errlen, "%s:%u: contains a NUL byte", path, line);
 		return -EINVAL;
 	}
 	ret = dpi_create_from_text(text, path, opts, out, err, errlen);
@@ -1098,21 +1112,56 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to, unsign
 	return 0;
 }
 
+/* End one direction's stream (reporting end-of-data matches as alerts) and forget its TCP
+ * state and partial matches: the next byte scanned is at offset 0 of a new stream. */
+static void
+dir_end(struct dpi *d, struct flow *f, unsigned int dir, uint64_t pkt_no)
+{
+	struct match_ctx mc = { .d = d, .f = f, .dir = dir, .pkt_no = pkt_no };
+	bool live = f->used && !f->dropped && !f->passed && !f->dir[dir].stopped;
+
+	if (f->hs[dir] != NULL && hs_reset_stream(f->hs[dir], 0, live ? d->scratch : NULL,
+						  live ? on_match : NULL, &mc) != HS_SUCCESS)
+		d->st.hs_errors++;
+	memset(&f->dir[dir], 0, sizeof(f->dir[dir]));
+	memset(&f->part[dir], 0, sizeof(f->part[dir]));
+}
+
+/*
+ * A SYN in a direction whose sequence is already known, other than a retransmission of the SYN
+ * that started it, starts a new connection on the same 5-tuple (a port reused within the idle
+ * timeout): its bytes would otherwise be compared with the old connection's sequence numbers
+ * and streamed after the old bytes. A SYN without ACK (the client's) ends both directions and
+ * the per-connection state (fired sids, pass); a SYN-ACK ends only its own direction. A flow
+ * dropped or redirected stays so.
+ */
+static void
+tcp_new_connection(struct dpi *d, struct flow *f, unsigned int dir, const struct rte_tcp_hdr *th,
+		   uint64_t pkt_no)
+{
+	const struct dir *dr = &f->dir[dir];
+	uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
+
+	if (!(th->tcp_flags & RTE_TCP_SYN_FLAG) || !dr->seq_known ||
+	    (dr->syn_seen && dr->isn == seq))
+		return;
+	d->st.tcp_restarts++;
+	if (th->tcp_flags & RTE_TCP_ACK_FLAG) {
+		dir_end(d, f, dir, pkt_no);
+		return;
+	}
+	dir_end(d, f, 0, pkt_no);
+	dir_end(d, f, 1, pkt_no);
+	f->nfired = 0;
+	f->passed = false;
+}
+
 /* End a flow's streams (reporting end-of-data matches as alerts) before its entry is reused. */
 static void
 flow_end(struct dpi *d, struct flow *f, uint64_t pkt_no)
 {
-	unsigned int dir;
-
-	for (dir = 0; dir < 2; dir++) {
-		struct match_ctx mc = { .d = d, .f = f, .dir = dir, .pkt_no = pkt_no };
-		bool live = f->used && !f->dropped && !f->passed && !f->dir[dir].stopped;
-
-		if (f->hs[dir] != NULL &&
-		    hs_reset_stream(f->hs[dir], 0, live ? d->scratch : NULL, live ? on_match : NULL,
-				    &mc) != HS_SUCCESS)
-			d->st.hs_errors++;
-	}
+	dir_end(d, f, 0, pkt_no);
+	dir_end(d, f, 1, pkt_no);
 	f->used = false;
 	d->sigs[f - d->flows] = 0;
 }
@@ -1253,6 +1302,10 @@ finish(struct dpi *d, const void *frame, const struct prep *p, struct flow *f, u
 		d->st.dropped++;
 		return DPI_DROP;
 	}
+	if (info.l4_proto == IPPROTO_TCP && (info.flags & SDNFV_PKT_F_L4))
+		tcp_new_connection(
+			d, f, dir,
+			(const struct rte_tcp_hdr *)((const uint8_t *)frame + info.l4_off), pkt_no);
 	if (!f->passed && !f->dir[dir].stopped) {
 		struct dir *dr = &f->dir[dir];
 
@@ -1264,6 +1317,10 @@ finish(struct dpi *d, const void *frame, const struct prep *p, struct flow *f, u
 			uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
 			int32_t diff;
 
+			if (!dr->seq_known && (th->tcp_flags & RTE_TCP_SYN_FLAG)) {
+				dr->isn = seq;
+				dr->syn_seen = true;
+			}
 			if (th->tcp_flags & RTE_TCP_SYN_FLAG)
 				seq++; /* data of a SYN starts after it */
 			if (!dr->seq_known) {
@@ -1280,7 +1337,7 @@ finish(struct dpi *d, const void *frame, const struct prep *p, struct flow *f, u
 				plen = 0;
 			} else if (diff < 0) {
 				/* A retransmission or overlap: only the new bytes go on. */
-				uint32_t old = (uint32_t)-diff;
+				uint32_t old = dr->next_seq - seq;
 
 				if (old >= plen) {
 					plen = 0;
@@ -1459,10 +1516,10 @@ dpi_summary(const struct dpi *d, FILE *f)
 		" dropped %" PRIu64 " redirected %" PRIu64 " malformed %" PRIu64 " flows %" PRIu64
 		" not_inspected %" PRIu64 " not_ip %" PRIu64 " fragments %" PRIu64
 		" tcp_gaps %" PRIu64 " partial_full %" PRIu64 " path_requests %" PRIu64
-		" path_failed %" PRIu64 " hs_errors %" PRIu64 "\n",
+		" path_failed %" PRIu64 " hs_errors %" PRIu64 " tcp_restarts %" PRIu64 "\n",
 		d->name, s->rx, s->inspected, s->bytes, s->alerts, s->dropped, s->redirected,
 		s->malformed, s->flows, s->not_inspected, s->not_ip, s->fragments, s->tcp_gaps,
-		s->partial_full, s->path_requests, s->path_failed, s->hs_errors);
+		s->partial_full, s->path_requests, s->path_failed, s->hs_errors, s->tcp_restarts);
 	for (i = 0; i < d->nrules; i++)
 		fprintf(f, "%s: sid %u hits %" PRIu64 " action %s \"%s\"\n", d->name,
 			d->rules[i].sid, d->rules[i].hits, action_names[d->rules[i].action],

@@ -26,7 +26,8 @@
 /* Options of dpi_create(). Zero-initialise, set sz. */
 struct dpi_opts {
 	size_t sz;           /* sizeof(struct dpi_opts) */
-	unsigned int flows;  /* flow table size (rounded up to a power of two); 0: 16384 */
+	unsigned int flows;  /* flow table size (rounded up to a power of two, at most 2^31:
+			      * more is refused); 0: 16384 */
 	uint64_t idle_ns;    /* a flow idle this long may be replaced; 0: 60 s; UINT64_MAX: never */
 	FILE *log;           /* alert lines (`dpi: alert sid ...`); NULL: stdout */
 	FILE *alerts;        /* machine-readable alerts (README); NULL: none */
@@ -105,6 +106,7 @@ struct dpi_stats {
 	uint64_t path_requests; /* redirect requests sent to the manager */
 	uint64_t path_failed;   /* redirect requests that could not be sent */
 	uint64_t hs_errors;     /* Hyperscan scan errors */
+	uint64_t tcp_restarts;  /* SYNs that started a new connection on a flow's 5-tuple */
 };
 void dpi_stats(const struct dpi *d, struct dpi_stats *out);
 

@@ -558,6 +558,7 @@ struct pending {
 	uint32_t hash;
 	uint8_t dir, tcp_flags;
 	uint32_t len;
+	uint32_t seg_len; /* bytes at data (a chained mbuf's first segment; else len) */
 };
 
 static void
@@ -631,14 +632,26 @@ stateful_pre(struct firewall *fw, struct pending *p, const struct sdnfv_pkt_info
 	if (info->flags & SDNFV_PKT_F_FRAG_LATER)
 		return PRE_RULES; /* no L4 header: the rules judge it, untracked */
 	p->dir = (uint8_t)sdnfv_pkt_key_symmetric(&p->key);
-	if (p->key.proto == IPPROTO_ICMP || p->key.proto == IPPROTO_ICMPV6) {
+	/* ICMP only when the parser read its header: it skips ICMP of the other family (IPv6 next
+	 * header 1, IPv4 protocol 58), which is then tracked like any other protocol. */
+	if ((p->key.proto == IPPROTO_ICMP || p->key.proto == IPPROTO_ICMPV6) &&
+	    (info->flags & SDNFV_PKT_F_L4)) {
 		cls = icmp_class(p->key.proto, l4[0]);
 		if (cls == ICMP_ERROR) {
 			struct sdnfv_pkt_key ek;
 			uint32_t eh;
 
-			if (icmp_error_key(l4 + 8, p->data + info->l3_end, p->key.family, &ek) < 0)
+			/* The quote is read where the bytes are: in a chained mbuf, up to the end of
+			 * the first segment (the headers before it are there, the parser checked). */
+			uint32_t end = info->l3_end;
+
+			if ((info->flags & SDNFV_PKT_F_MULTISEG) && p->seg_len < end)
+				end = p->seg_len;
+			if (icmp_error_key(l4 + 8, p->data + end, p->key.family, &ek) < 0) {
+				if (end < info->l3_end)
+					fw->c.icmp_segmented++;
 				return PRE_RULES; /* unrelated: the rules judge it, untracked */
+			}
 			eh = sdnfv_pkt_key_hash(&ek, 0);
 			for (unsigned int j = 0; j < n_open; j++)
 				if (open_hash[j] == eh)
@@ -759,11 +772,12 @@ classify_one(struct firewall *fw, const void *key, uint8_t l3, struct fw_verdict
 	}
 }
 
-/* Classify n parsed packets (info[i] from sdnfv_pkt_parse{,_mbuf} with return ret[i]). */
+/* Classify n parsed packets (info[i] from sdnfv_pkt_parse{,_mbuf} with return ret[i]); lens are
+ * the packets' lengths, seg_lens the bytes contiguous at data (NULL: lens). */
 static void
 classify(struct firewall *fw, const uint8_t *const *data, const uint32_t *lens,
-	 const struct sdnfv_pkt_info *info, const int *ret, unsigned int n, uint64_t now,
-	 struct fw_verdict *out)
+	 const uint32_t *seg_lens, const struct sdnfv_pkt_info *info, const int *ret,
+	 unsigned int n, uint64_t now, struct fw_verdict *out)
 {
 	struct fw_acl_key4 k4[BURST_MAX];
 	struct fw_acl_key6 k6[BURST_MAX];
@@ -797,6 +811,7 @@ classify(struct firewall *fw, const uint8_t *const *data, const uint32_t *lens,
 		}
 		p->data = data[i];
 		p->len = lens[i];
+		p->seg_len = seg_lens != NULL ? seg_lens[i] : lens[i];
 		p->tcp_flags = in->l4_proto == IPPROTO_TCP && (in->flags & SDNFV_PKT_F_L4)
 				       ? data[i][in->l4_off + 13]
 				       : 0;
@@ -895,7 +910,7 @@ firewall_classify(struct firewall *fw, const void *const *frames, const uint32_t
 	}
 	for (i = 0; i < n; i++)
 		ret[i] = sdnfv_pkt_parse(frames[i], lens[i], &info[i]);
-	classify(fw, (const uint8_t *const *)frames, lens, info, ret, n, now_ns, out);
+	classify(fw, (const uint8_t *const *)frames, lens, NULL, info, ret, n, now_ns, out);
 }
 
 void
@@ -904,7 +919,7 @@ firewall_classify_mbufs(struct firewall *fw, struct rte_mbuf **pkts, unsigned in
 {
 	struct sdnfv_pkt_info info[BURST_MAX];
 	const uint8_t *data[BURST_MAX];
-	uint32_t lens[BURST_MAX];
+	uint32_t lens[BURST_MAX], seg_lens[BURST_MAX];
 	int ret[BURST_MAX];
 	unsigned int i;
 
@@ -917,9 +932,10 @@ firewall_classify_mbufs(struct firewall *fw, struct rte_mbuf **pkts, unsigned in
 	for (i = 0; i < n; i++) {
 		data[i] = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 		lens[i] = pkts[i]->pkt_len;
+		seg_lens[i] = pkts[i]->data_len;
 		ret[i] = sdnfv_pkt_parse_mbuf(pkts[i], &info[i]);
 	}
-	classify(fw, data, lens, info, ret, n, now_ns, out);
+	classify(fw, data, lens, seg_lens, info, ret, n, now_ns, out);
 }
 
 int
@@ -1002,9 +1018,10 @@ firewall_summary(const struct firewall *fw, FILE *f)
 	if (fw->sig != NULL)
 		fprintf(f,
 			" tracked %" PRIu64 " invalid %" PRIu64 " conn_new %" PRIu64
-			" conn_full %" PRIu64 " conn_expired %" PRIu64 " conn_live %" PRIu64,
+			" conn_full %" PRIu64 " conn_expired %" PRIu64 " conn_live %" PRIu64
+			" icmp_segmented %" PRIu64,
 			c->tracked, c->invalid, c->conn_new, c->conn_full, c->conn_expired,
-			c->conn_live);
+			c->conn_live, c->icmp_segmented);
 	fprintf(f, "\n");
 }
 
@@ -1025,9 +1042,10 @@ firewall_counters_write(const struct firewall *fw, const char *path)
 		"rx %" PRIu64 "\npassed %" PRIu64 "\ndropped %" PRIu64 "\nmalformed %" PRIu64
 		"\nnonip %" PRIu64 "\ndefault %" PRIu64 "\ntracked %" PRIu64 "\ninvalid %" PRIu64
 		"\nconn_new %" PRIu64 "\nconn_full %" PRIu64 "\nconn_expired %" PRIu64
-		"\nconn_live %" PRIu64 "\n",
+		"\nconn_live %" PRIu64 "\nicmp_segmented %" PRIu64 "\n",
 		c->rx, c->passed, c->dropped, c->malformed, c->nonip_pkts, c->default_pkts,
-		c->tracked, c->invalid, c->conn_new, c->conn_full, c->conn_expired, c->conn_live);
+		c->tracked, c->invalid, c->conn_new, c->conn_full, c->conn_expired, c->conn_live,
+		c->icmp_segmented);
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 

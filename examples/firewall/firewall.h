@@ -122,6 +122,9 @@ struct fw_counters {
 	uint64_t default_pkts, default_bytes, nonip_pkts, nonip_bytes, malformed;
 	uint64_t tracked, invalid, conn_new, conn_full, conn_expired, conn_live;
 	uint64_t malformed_why[32]; /* by enum sdnfv_pkt_err */
+	/* stateful: ICMP errors in a chained mbuf whose quote is cut by the end of the first
+	 * segment (judged by the rules, as unrelated) */
+	uint64_t icmp_segmented;
 };
 
 /*

@@ -366,7 +366,13 @@ firewall_rules_load(const char *path, struct fw_rules *out, char *err, size_t er
 	fclose(f);
 	text[len] = '\0';
 	if (strlen(text) != len) {
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		/* The line of the first NUL byte: one more than the newlines before it. */
+		unsigned int line = 1;
+		size_t i, nul = strlen(text);
+
+		for (i = 0; i < nul; i++)
+			line += text[i] == '\n';
+		snprintf(err, errlen, "%s:%u: contains a NUL byte", path, line);
 		free(text);
 		return -EINVAL;
 	}

@@ -22,7 +22,8 @@
 /* The Maglev entry of a connection is its 5-tuple's hash with this fixed seed, so every instance
  * and every restart places a connection alike. The connection index uses a seed drawn per process
  * instead, so nobody can craft tuples that pile up in one probe run. */
-#define PLACE_SEED 0x6c62u
+#define PLACE_SEED     0x6c62u
+#define LINE_MAX_CHARS 1022 /* characters of a config line, its newline not counted */
 
 enum { DIR_FWD = 0, DIR_REV = 1 };
 
@@ -545,7 +546,9 @@ config_load(const char *path, struct lb_config **out, char *err, size_t errlen)
 	struct lb_config *cfg;
 	uint32_t cap_v = 0, cap_b = 0, i;
 	bool seen[4] = { false, false, false, false };
-	char line[1024];
+	char *line = NULL;
+	size_t line_cap = 0;
+	ssize_t got;
 	FILE *f;
 	int ret = 0;
 
@@ -562,14 +565,20 @@ config_load(const char *path, struct lb_config **out, char *err, size_t errlen)
 	cfg->table_size = LB_TABLE_SIZE_DEFAULT;
 	cfg->conn_max = LB_CONN_MAX_DEFAULT;
 	cfg->timeout_ns = LB_CONN_TIMEOUT_DEFAULT * 1000000000ull;
-	while (fgets(line, sizeof(line), f) != NULL) {
+	/* getline(), not fgets(): it tells how many bytes it read, so a NUL byte inside a line is
+	 * seen (and refused) rather than silently ending the line. */
+	while ((got = getline(&line, &line_cap, f)) > 0) {
 		char *w[16], *save = NULL, *tok, *hash;
 		unsigned int nw = 0;
-		size_t l = strlen(line);
+		size_t l = (size_t)got - (line[got - 1] == '\n');
 
 		p.line++;
-		if (l == sizeof(line) - 1 && line[l - 1] != '\n' && !feof(f)) {
-			ret = refuse(&p, "line longer than %zu characters", sizeof(line) - 2);
+		if (memchr(line, '\0', (size_t)got) != NULL) {
+			ret = refuse(&p, "contains a NUL byte");
+			break;
+		}
+		if (l > LINE_MAX_CHARS) {
+			ret = refuse(&p, "line longer than %d characters", LINE_MAX_CHARS);
 			break;
 		}
 		hash = strchr(line, '#');
@@ -594,7 +603,11 @@ config_load(const char *path, struct lb_config **out, char *err, size_t errlen)
 	if (ret == 0 && ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);
 		ret = -EIO;
+	} else if (ret == 0 && !feof(f)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		ret = -ENOMEM;
 	}
+	free(line);
 	fclose(f);
 	if (ret == 0 && cfg->n_vips == 0) {
 		snprintf(err, errlen, "%s: no vip line", path);

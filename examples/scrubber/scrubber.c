@@ -174,9 +174,10 @@ scrubber_summary(const struct scrubber *s, FILE *f)
 	fprintf(f,
 		"%s: summary mode %s rx %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64
 		" cleaned %" PRIu64 " passed %" PRIu64 " cut_bytes %" PRIu64 " malformed %" PRIu64
-		" flows %" PRIu64 " untracked %" PRIu64 "\n",
+		" flows %" PRIu64 " untracked %" PRIu64 " segmented %" PRIu64 "\n",
 		s->name, s->mode == SCRUBBER_DROP ? "drop" : "clean", t->rx, t->bytes, t->dropped,
-		t->cleaned, t->passed, t->cut_bytes, t->malformed, t->flows, t->untracked);
+		t->cleaned, t->passed, t->cut_bytes, t->malformed, t->flows, t->untracked,
+		t->segmented);
 	for (i = 0; i < s->nslots; i++) {
 		const struct sflow *fl = &s->flows[i];
 		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
@@ -192,6 +193,31 @@ scrubber_summary(const struct scrubber *s, FILE *f)
 	}
 }
 
+/*
+ * A chained (multi-segment) mbuf is dropped in either mode, whole: cutting its payload would mean
+ * freeing or emptying segments, and an NF never frees any part of a packet (the manager frees what
+ * it is told to drop). Counted like any packet (its headers are in the first segment) and in
+ * `segmented`.
+ */
+static void
+drop_segmented(struct scrubber *s, struct rte_mbuf *m)
+{
+	struct sdnfv_pkt_info info;
+	struct sdnfv_pkt_key key;
+
+	s->st.rx++;
+	s->st.bytes += m->pkt_len;
+	s->st.segmented++;
+	s->st.dropped++;
+	if (sdnfv_pkt_parse_mbuf(m, &info) < 0 || !(info.flags & SDNFV_PKT_F_L3)) {
+		s->st.malformed++;
+	} else if (sdnfv_pkt_key_build(rte_pktmbuf_mtod(m, const uint8_t *), &info, &key) == 0) {
+		sdnfv_pkt_key_symmetric(&key);
+		count_flow(s, &key, m->pkt_len);
+	}
+	sdnfv_nf_drop(m);
+}
+
 static void
 handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg)
 {
@@ -203,11 +229,8 @@ handle(struct sdnfv_nf *nf, struct rte_mbuf **pkts, unsigned int n, void *arg)
 		struct rte_mbuf *m = pkts[i];
 		int len;
 
-		if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) < 0) {
-			s->st.rx++;
-			s->st.malformed++;
-			s->st.dropped++;
-			sdnfv_nf_drop(m);
+		if (m->nb_segs > 1) {
+			drop_segmented(s, m);
 			continue;
 		}
 		len = scrubber_packet(s, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));

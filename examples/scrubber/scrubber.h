@@ -6,7 +6,7 @@
  * (headers kept, so the connection's control packets still pass; IP length and checksums
  * rewritten) and forwards it. Both count packets and bytes per flow (5-tuple, both directions
  * together) in a bounded table. The logic works on contiguous frames (scrubber_packet()); the NF
- * handlers wrap it for mbufs.
+ * handlers wrap it for mbufs, and drop chained mbufs whole (never freeing a segment).
  */
 #ifndef SDNFV_EXAMPLE_SCRUBBER_H
 #define SDNFV_EXAMPLE_SCRUBBER_H
@@ -34,6 +34,7 @@ int scrubber_packet(struct scrubber *s, uint8_t *frame, uint32_t len);
 
 struct scrubber_stats {
 	uint64_t rx, bytes, dropped, cleaned, passed, cut_bytes, malformed, flows, untracked;
+	uint64_t segmented; /* chained mbufs, dropped uncut in either mode (the NF handler) */
 };
 void scrubber_stats(const struct scrubber *s, struct scrubber_stats *out);
 

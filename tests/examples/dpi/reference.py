@@ -35,7 +35,8 @@ def check(cond, what):
 def crafted(path):
     """TCP reassembly cases: a signature over three segments, a retransmission, an overlap that
     brings new bytes, a segment that arrives before its predecessor (a gap: the direction
-    stops), and UDP datagrams whose concatenation holds a signature."""
+    stops), UDP datagrams whose concatenation holds a signature, and a client port reused for a
+    second connection (lower ISNs) before the flow idles out: a new stream from offset 0."""
     e = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
 
     def seg(sport, seq, data, flags="PA"):
@@ -46,6 +47,14 @@ def crafted(path):
           seg(1111, 110, b"PAYLOAD and more Host: a.b\r\n")]  # retransmit, then overlap
     p += [seg(2222, 500, b"GET / HTTP/1.1\r\n"), seg(2222, 540, b"EVIL_PAYLOAD after a gap"),
           seg(2222, 516, b"x" * 24)]  # out of order: the direction stops at the gap
+    def srv(dport, seq, data, flags="PA"):
+        return e / IP(src="192.0.2.80", dst="10.1.0.1") / TCP(sport=80, dport=dport, seq=seq,
+                                                              flags=flags) / Raw(data)
+    for isn, sisn, req in ((90000, 70000, b"GET /first HTTP/1.1\r\n"),
+                           (3000, 200, b"GET /EVIL_PAYLOAD HTTP/1.1\r\nHost: c.d\r\n")):
+        p += [seg(4444, isn, b"", "S"), srv(4444, sisn, b"", "SA"),
+              seg(4444, isn + 1, req), srv(4444, sisn + 1, b"HTTP/1.1 200 OK\r\n\r\n"),
+              seg(4444, isn + 1 + len(req), b"", "FA"), srv(4444, sisn + 20, b"", "FA")]
     p += [e / IP(src="10.1.0.2", dst="192.0.2.53") / UDP(sport=3333, dport=53) / Raw(b"\x12\x34\x01"),
           e / IP(src="10.1.0.2", dst="192.0.2.53") / UDP(sport=3333, dport=53) / Raw(b"\x00\x00\x01 x\x07EXAMPLE")]
     wrpcap(path, p)

@@ -4,7 +4,9 @@
 No Hyperscan: contents are found with bytes.find (nocase: both sides lower-cased), pcres with
 Python's re on the stream prefix (the earliest end of a match: a binary search on the prefix
 length). Flows come from dpkt; TCP payload is reassembled in sequence order as the NF does (a
-retransmitted overlap trimmed, a gap ends the direction's inspection). Understands the subset of
+retransmitted overlap trimmed, a gap ends the direction's inspection; a SYN with a new ISN on a
+known direction starts a new connection: without ACK both directions and the fired sids start
+afresh, a SYN-ACK restarts its own direction). Understands the subset of
 the rule language the tests use: actions, tcp/udp/icmp/ip, any or CIDR addresses and lists,
 ports, -> and <>, msg, sid, rev, content (|hex|, nocase, offset, depth), pcre (i, s, m).
 """
@@ -222,16 +224,29 @@ def scan(pcap, rules):
         b = (_key_addr(draw), dp or 0)
         swap = a > b
         key = (proto,) + ((b, a) if swap else (a, b))
-        fl = flows.setdefault(key, {"order": order, "dirs": {}})
+        fl = flows.setdefault(key, {"order": order, "dirs": {}, "gen": 0, "old": []})
         order += 1
+        syn = tcp is not None and tcp.flags & dpkt.tcp.TH_SYN
+        old = fl["dirs"].get(int(swap))
+        if syn and old is not None and old["next"] is not None and old["isn"] != tcp.seq:
+            # A new connection on the 5-tuple (not modelled: a flow dropped stays dropped).
+            if tcp.flags & dpkt.tcp.TH_ACK:
+                fl["old"].append((fl["gen"], old))
+                del fl["dirs"][int(swap)]
+            else:
+                fl["old"] += [(fl["gen"], v) for v in fl["dirs"].values()]
+                fl["dirs"] = {}
+                fl["gen"] += 1
         dr = fl["dirs"].setdefault(int(swap), {"data": b"", "ends": [], "next": None,
-                                               "stopped": False, "tuple": (s, sp, d, dp)})
+                                               "isn": None, "stopped": False,
+                                               "tuple": (s, sp, d, dp)})
         if dr["stopped"]:
             continue
         if tcp is not None:
-            seq = tcp.seq + (1 if tcp.flags & dpkt.tcp.TH_SYN else 0)
+            seq = tcp.seq + (1 if syn else 0)
             if dr["next"] is None:
                 dr["next"] = seq
+                dr["isn"] = tcp.seq if syn else None
             diff = ((seq - dr["next"] + 2**31) % 2**32) - 2**31
             if diff > 0:
                 if payload:
@@ -244,8 +259,9 @@ def scan(pcap, rules):
             dr["data"] += payload
             dr["ends"].append((len(dr["data"]), no))
     cands = []
-    for key, fl in flows.items():
-        for dirn, dr in fl["dirs"].items():
+    for fkey, fl in flows.items():
+        for gen, dr in fl["old"] + [(fl["gen"], v) for v in fl["dirs"].values()]:
+            key = fkey + (gen,)
             s, sp, d, dp = dr["tuple"]
             for r in rules:
                 if not header_ok(r, key[0], s, sp, d, dp):

@@ -2,9 +2,11 @@
 /* dpi engine on crafted frames, no EAL: rule refusals with their line, streaming across segments,
  * actions, malformed packets. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <rte_ip.h>
@@ -447,4 +449,162 @@ Test(dpi, mutated_rule_lines_never_crash_the_parser)
 		}
 	}
 	cr_assert_gt(refused, 1000);
+}
+
+/* A TCP segment of the connection CLI:sport <-> SRV:80, from the client or from the server. */
+static enum dpi_verdict
+seg(struct dpi *d, bool from_client, uint16_t sport, uint32_t seq, uint8_t flags,
+    const char *payload)
+{
+	uint8_t buf[2048];
+	struct dpi_out out;
+	uint32_t n = from_client
+			     ? frame(buf, IPPROTO_TCP, CLI, sport, SRV, 80, seq, flags, payload)
+			     : frame(buf, IPPROTO_TCP, SRV, 80, CLI, sport, seq, flags, payload);
+
+	return dpi_inspect(d, buf, n, 1000, 0, &out);
+}
+
+#define SYN RTE_TCP_SYN_FLAG
+#define ACK RTE_TCP_ACK_FLAG
+#define PSH (RTE_TCP_PSH_FLAG | RTE_TCP_ACK_FLAG)
+#define FIN (RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG)
+
+/* A connection that ends, then a new one from the same port within the idle timeout (one flow
+ * entry): the new connection's bytes are a stream of their own, from offset 0. */
+Test(dpi, a_new_connection_on_a_reused_five_tuple_is_inspected_from_its_start)
+{
+	char err[512];
+	int ret;
+	struct dpi *d = make("alert tcp any any -> any 80 (content:\"EVIL\"; depth:4; sid:1;)\n"
+			     "alert tcp any 80 -> any any (content:\"BAD\"; depth:3; sid:2;)\n"
+			     "alert tcp any any -> any 80 (content:\"once\"; sid:3;)",
+			     err, sizeof(err), &ret);
+	struct dpi_stats st;
+
+	cr_assert_eq(ret, 0, "%s", err);
+	/* The first connection: ISNs 100000 and 700000. */
+	seg(d, true, 40000, 100000, SYN, "");
+	seg(d, false, 40000, 700000, SYN | ACK, "");
+	seg(d, true, 40000, 100001, PSH, "GET / HTTP/1.0 once\r\n\r\n");
+	seg(d, false, 40000, 700001, PSH, "HTTP/1.0 200 OK\r\n\r\n");
+	seg(d, true, 40000, 100024, FIN, "");
+	seg(d, false, 40000, 700020, FIN, "");
+	cr_assert_eq(hits(d, 2), 1);
+	/* The second: lower ISNs; a retransmitted SYN is not a third connection. */
+	seg(d, true, 40000, 5000, SYN, "");
+	seg(d, true, 40000, 5000, SYN, "");
+	seg(d, false, 40000, 300, SYN | ACK, "");
+	seg(d, true, 40000, 5001, PSH, "EVIL once");
+	seg(d, false, 40000, 301, PSH, "BAD");
+	cr_assert_eq(hits(d, 0), 1, "the new connection's stream starts with EVIL");
+	cr_assert_eq(hits(d, 1), 1, "the server's new stream starts with BAD");
+	cr_assert_eq(hits(d, 2), 2, "one alert per connection and sid");
+	dpi_stats(d, &st);
+	cr_assert_eq(st.tcp_gaps, 0);
+	cr_assert_eq(st.flows, 1);
+	cr_assert_eq(st.tcp_restarts, 1, "the client's SYN restarts both directions");
+	cr_assert_eq(st.alerts, 4);
+	dpi_free(d);
+}
+
+/* A retransmitted SYN of a connection (the same ISN) keeps its stream, even after data. */
+Test(dpi, a_retransmitted_syn_does_not_restart_the_stream)
+{
+	char err[512];
+	int ret;
+	struct dpi *d = make("alert tcp any any -> any 80 (content:\"EVIL_PAYLOAD\"; sid:1;)", err,
+			     sizeof(err), &ret);
+	struct dpi_stats st;
+
+	cr_assert_eq(ret, 0, "%s", err);
+	seg(d, true, 40001, 1000, SYN, "");
+	seg(d, true, 40001, 1001, PSH, "xxEVIL_");
+	seg(d, true, 40001, 1000, SYN, "");
+	seg(d, true, 40001, 1008, PSH, "PAYLOAD");
+	cr_assert_eq(hits(d, 0), 1);
+	dpi_stats(d, &st);
+	cr_assert_eq(st.tcp_restarts, 0);
+	dpi_free(d);
+}
+
+/* Only the server's side seen (asymmetric routing): its SYN-ACK restarts its direction. */
+Test(dpi, a_syn_ack_with_a_new_isn_restarts_its_direction)
+{
+	char err[512];
+	int ret;
+	struct dpi *d = make("alert tcp any 80 -> any any (content:\"BAD\"; depth:3; sid:2;)", err,
+			     sizeof(err), &ret);
+	struct dpi_stats st;
+
+	cr_assert_eq(ret, 0, "%s", err);
+	seg(d, false, 40002, 700000, SYN | ACK, "");
+	seg(d, false, 40002, 700001, PSH, "HTTP/1.0 200 OK\r\n\r\n");
+	seg(d, false, 40002, 700020, FIN, "");
+	seg(d, false, 40002, 300, SYN | ACK, "");
+	seg(d, false, 40002, 301, PSH, "BAD");
+	cr_assert_eq(hits(d, 0), 1);
+	dpi_stats(d, &st);
+	cr_assert_eq(st.tcp_restarts, 1);
+	cr_assert_eq(st.tcp_gaps, 0);
+	dpi_free(d);
+}
+
+/* Sequence numbers 2^31 apart: the distance is computed without signed overflow (the sanitizer
+ * build traps on it). */
+Test(dpi, a_segment_two_to_the_31_behind_is_an_old_one)
+{
+	char err[512];
+	int ret;
+	struct dpi *d = make("alert tcp any any -> any 80 (content:\"ZZ\"; sid:1;)", err,
+			     sizeof(err), &ret);
+	struct dpi_stats st;
+
+	cr_assert_eq(ret, 0, "%s", err);
+	tcp(d, 3000, 0x80000000u, "AB");
+	/* 0x80000002 expected; 2 is 2^31 before it: all old, nothing new. */
+	tcp(d, 3000, 2, "ZZ");
+	cr_assert_eq(hits(d, 0), 0);
+	dpi_stats(d, &st);
+	cr_assert_eq(st.bytes, 2);
+	cr_assert_eq(st.tcp_gaps, 0);
+	dpi_free(d);
+}
+
+Test(dpi, a_flow_table_beyond_two_to_the_31_is_refused)
+{
+	struct dpi_opts o = { .sz = sizeof(o), .quiet = true, .flows = 0x80000001u };
+	struct dpi *d = NULL;
+	char err[512] = "";
+
+	cr_assert_eq(dpi_create_from_text("alert tcp any any -> any 80 (content:\"a\"; sid:1;)",
+					  "r", &o, &d, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_null(d);
+	cr_assert(strstr(err, "flows") != NULL, "%s", err);
+	o.flows = UINT_MAX;
+	cr_assert_eq(dpi_create_from_text("alert tcp any any -> any 80 (content:\"a\"; sid:1;)",
+					  "r", &o, &d, err, sizeof(err)),
+		     -EINVAL);
+}
+
+/* A rule file with a NUL byte is refused with the line it is on. */
+Test(dpi, a_nul_byte_in_the_rule_file_is_refused_with_its_line)
+{
+	static const char text[] = "alert tcp any any -> any 80 (content:\"a\"; sid:1;)\n"
+				   "# comment\n"
+				   "alert tcp any any -> any 80 (content:\"b\0c\"; sid:2;)\n";
+	struct dpi_opts o = { .sz = sizeof(o), .quiet = true, .flows = 64 };
+	char path[] = "/tmp/dpi-nul-XXXXXX", err[512] = "", want[600];
+	struct dpi *d = NULL;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	cr_assert_eq(dpi_create(path, &o, &d, err, sizeof(err)), -EINVAL);
+	cr_assert_null(d);
+	snprintf(want, sizeof(want), "%s:3: contains a NUL byte", path);
+	cr_assert_str_eq(err, want);
+	unlink(path);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <rte_mbuf.h>
 #include <rte_memory.h>
 
 #include <sdnfv/pkt.h>
@@ -771,4 +772,141 @@ Test(firewall, an_icmp_error_in_the_burst_of_the_datagram_it_quotes_is_related)
 	cr_assert_eq(v[1].reason, FW_R_TRACKED);
 	cr_assert_eq(v[1].allow, 1);
 	firewall_free(fw);
+}
+
+/* IPv6, an 8-byte hop-by-hop header whose next header is 1 (ICMPv4, which the parser does not read
+ * over IPv6), and nothing after it: 62 bytes. */
+static uint32_t
+v6_hbh_icmp4(uint8_t *b, const char *src, const char *dst)
+{
+	memset(b, 0, 62);
+	memcpy(b, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
+	put16(b + 12, 0x86dd);
+	b[14] = 0x60;
+	put16(b + 14 + 4, 8);
+	b[14 + 6] = 0; /* hop-by-hop */
+	b[14 + 7] = 64;
+	inet_pton(AF_INET6, src, b + 14 + 8);
+	inet_pton(AF_INET6, dst, b + 14 + 24);
+	b[54] = 1;     /* next header: ICMP (v4) */
+	b[54 + 1] = 0; /* 8 bytes */
+	b[54 + 2] = 1; /* PadN, 4 bytes */
+	b[54 + 3] = 4;
+	return 62;
+}
+
+/* The ICMP type is read only when the parser read an ICMP header: an IPv6 packet with next
+ * header 1 is not ICMP to it (nothing past the frame is read; the sanitizer build checks), so the
+ * rules judge it rather than a byte beyond the frame (0: an echo reply nobody asked for). */
+Test(firewall, icmp_of_the_other_family_is_not_read_as_icmp)
+{
+	/* (A proto 1 rule is an IPv4 rule: the default policy judges the packet.) */
+	struct firewall *fw = make("deny proto tcp dport 23\ndefault allow\n", true);
+	uint8_t buf[256];
+	uint8_t *exact = malloc(62);
+	uint32_t len;
+	const void *f;
+	struct fw_verdict v;
+
+	/* A frame that ends exactly there (the sanitizer build catches a read past it). */
+	cr_assert_not_null(exact);
+	len = v6_hbh_icmp4(exact, "2001:db8:c::2", "2001:db8:5::1");
+	f = exact;
+	firewall_classify(fw, &f, &len, 1, 0, &v);
+	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
+	free(exact);
+	/* Followed by a 0 byte, which would be an ICMP echo reply. */
+	len = v6_hbh_icmp4(buf, "2001:db8:c::1", "2001:db8:5::1");
+	f = buf;
+	cr_assert_eq(buf[len], 0);
+	firewall_classify(fw, &f, &len, 1, 0, &v);
+	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
+	cr_assert_eq(v.allow, 1);
+	/* Its answer belongs to the connection it opened. */
+	len = v6_hbh_icmp4(buf, "2001:db8:5::1", "2001:db8:c::1");
+	firewall_classify(fw, &f, &len, 1, SEC, &v);
+	cr_assert_eq(v.reason, FW_R_TRACKED, "reason %d", v.reason);
+	firewall_free(fw);
+}
+
+/* A frame as a chain of two mbufs: the first `first` bytes, then the rest. Behind the first
+ * segment's data lies the rest of the frame too, as stale bytes of the buffer: reading past the
+ * segment would find them. */
+static struct rte_mbuf *
+chain2(struct rte_mempool *mp, const uint8_t *frame, uint32_t len, uint32_t first)
+{
+	struct rte_mbuf *a = rte_pktmbuf_alloc(mp), *b = rte_pktmbuf_alloc(mp);
+
+	cr_assert(a != NULL && b != NULL);
+	memcpy(rte_pktmbuf_mtod(a, uint8_t *), frame, len);
+	a->data_len = (uint16_t)first;
+	memcpy(rte_pktmbuf_mtod(b, uint8_t *), frame + first, len - first);
+	b->data_len = (uint16_t)(len - first);
+	a->next = b;
+	a->nb_segs = 2;
+	a->pkt_len = len;
+	return a;
+}
+
+/* An ICMP error whose datagram goes on into a second segment: its quote is read only as far as
+ * the first segment goes. */
+Test(firewall, an_icmp_error_in_a_chained_mbuf_reads_its_quote_in_the_first_segment_only)
+{
+	struct firewall *fw = make(OUTBOUND, true);
+	struct rte_mempool *mp =
+		rte_pktmbuf_pool_create("fw_chain", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	struct pkt_spec udp = { 4, IPPROTO_UDP, CLIENT, SERVER, 5000, 53, 0, 0 };
+	struct pkt_spec err = { 4, IPPROTO_ICMP, SERVER, CLIENT, 0, 0, 0, 3 };
+	uint8_t ubuf[256], ebuf[256], quote[128];
+	struct rte_mbuf *m;
+	struct fw_verdict v;
+	uint32_t len;
+
+	cr_assert_not_null(mp);
+	cr_assert_eq(one(fw, &udp, 0).allow, 1);
+	frame(ubuf, &udp);
+	/* The quote: the datagram's IP and UDP headers (28 bytes), then 64 bytes more. */
+	memset(quote, 0xab, sizeof(quote));
+	memcpy(quote, ubuf + 14, 28);
+	err.inner = quote;
+	err.inner_len = 92;
+	len = frame(ebuf, &err); /* 14 + 20 + 8 + 92 */
+	cr_assert_eq(len, 134);
+
+	/* The quoted headers in the first segment (14 + 20 + 8 + 28 bytes + 2): related. */
+	m = chain2(mp, ebuf, len, 72);
+	firewall_classify_mbufs(fw, &m, 1, SEC, &v);
+	cr_assert_eq(v.reason, FW_R_TRACKED, "reason %d", v.reason);
+	rte_pktmbuf_free(m);
+	cr_assert_eq(firewall_counters(fw)->icmp_segmented, 0);
+
+	/* The first segment ends inside the quoted IP header: not read past it, so not related
+	 * (the rules judge, default deny) and counted. */
+	m = chain2(mp, ebuf, len, 52);
+	firewall_classify_mbufs(fw, &m, 1, SEC, &v);
+	cr_assert_eq(v.reason, FW_R_DEFAULT, "reason %d", v.reason);
+	cr_assert_eq(v.allow, 0);
+	rte_pktmbuf_free(m);
+	cr_assert_eq(firewall_counters(fw)->icmp_segmented, 1);
+	rte_mempool_free(mp);
+	firewall_free(fw);
+}
+
+/* A rule file with a NUL byte is refused with the line it is on. */
+Test(firewall_rules, a_nul_byte_in_the_rule_file_is_refused_with_its_line)
+{
+	static const char text[] = "# rules\n"
+				   "allow proto tcp dport 80\n"
+				   "deny proto udp\0 dport 53\n";
+	char path[] = "/tmp/fw-nul-XXXXXX", err[FW_ERR_MAX] = "", want[600];
+	struct fw_rules r;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	cr_assert_eq(firewall_rules_load(path, &r, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s:3: contains a NUL byte", path);
+	cr_assert_str_eq(err, want);
+	unlink(path);
 }

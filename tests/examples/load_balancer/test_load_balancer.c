@@ -509,6 +509,42 @@ Test(load_balancer, a_malformed_config_line_is_refused_with_its_line_number)
 	}
 }
 
+/* A NUL byte does not end a line silently: the file is refused with the line it is on. A line
+ * longer than 1022 characters is refused too. */
+Test(load_balancer, a_nul_byte_in_the_config_is_refused_with_its_line)
+{
+	static const char text[] = "vip 192.0.2.1 tcp 80\n"
+				   "backend a 10.0.0.1\0 weight x\n"
+				   "backend b 10.0.0.2\n";
+	char path[] = "/tmp/lb-nul-XXXXXX", err[512] = "", want[600], *long_text;
+	struct lb_ctx *c = NULL;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	cr_assert_eq(lb_create(path, NULL, &c, err, sizeof(err)), -EINVAL);
+	cr_assert_null(c);
+	snprintf(want, sizeof(want), "%s:2: contains a NUL byte", path);
+	cr_assert_str_eq(err, want);
+
+	/* 1022 characters are a line; 1023 are refused. */
+	long_text = malloc(2100);
+	cr_assert_not_null(long_text);
+	snprintf(long_text, 2100, "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1 %*s\n", 1022 - 19, "");
+	rewrite_conf(path, long_text);
+	cr_assert_eq(lb_create(path, NULL, &c, err, sizeof(err)), 0, "%s", err);
+	lb_free(c);
+	c = NULL;
+	snprintf(long_text, 2100, "vip 192.0.2.1 tcp 80\nbackend a 10.0.0.1 %*s\n", 1023 - 19, "");
+	rewrite_conf(path, long_text);
+	cr_assert_eq(lb_create(path, NULL, &c, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s:2: line longer than 1022 characters", path);
+	cr_assert_str_eq(err, want);
+	free(long_text);
+	unlink(path);
+}
+
 Test(load_balancer, a_missing_config_file_is_refused_with_its_name)
 {
 	struct lb_ctx *c = NULL;

@@ -7,11 +7,13 @@
 
 #include <criterion/criterion.h>
 #include <rte_ip.h>
+#include <rte_mbuf.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include <sdnfv/sdnfv.h>
 
+#include "eal.h"
 #include "scrubber.h"
 
 /* Ethernet/IPv4 (or IPv6)/TCP or UDP with a payload and correct checksums. */
@@ -149,4 +151,94 @@ Test(scrubber, malformed_frames_are_counted_and_never_crash)
 	cr_assert_geq(st.malformed, 54);
 	cr_assert_eq(st.rx, 54 + 10000);
 	scrubber_free(s);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The NF handler on mbufs (an EAL of its own)                                                */
+
+SDNFV_TEST_EAL_SUITE(scrubber_nf, .timeout = 60);
+
+/* A frame as two chained mbufs: the first `first` bytes, then the rest. */
+static struct rte_mbuf *
+chain2(struct rte_mempool *mp, const uint8_t *frame, uint32_t len, uint32_t first)
+{
+	struct rte_mbuf *a = rte_pktmbuf_alloc(mp), *b = rte_pktmbuf_alloc(mp);
+
+	cr_assert(a != NULL && b != NULL);
+	memcpy(rte_pktmbuf_append(a, (uint16_t)first), frame, first);
+	memcpy(rte_pktmbuf_append(b, (uint16_t)(len - first)), frame + first, len - first);
+	cr_assert_eq(rte_pktmbuf_chain(a, b), 0);
+	sdnfv_meta_reset(a);
+	return a;
+}
+
+/* A chained mbuf is dropped whole in either mode: the handler frees no segment (nf.h: the
+ * manager frees), leaves the chain as it was, and counts it. */
+static void
+segmented_case(enum scrubber_mode mode)
+{
+	struct rte_mempool *mp = rte_pktmbuf_pool_create(mode == SCRUBBER_DROP ? "scr_d" : "scr_c",
+							 31, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	struct scrubber *s = scrubber_create(mode, 16, NULL);
+	struct scrubber_stats st;
+	uint8_t b[256];
+	uint32_t n = frame(b, false, IPPROTO_TCP, 100);
+	struct rte_mbuf *m;
+	unsigned int avail;
+
+	cr_assert_not_null(mp);
+	cr_assert_geq(sdnfv_meta_register(), 0);
+	m = chain2(mp, b, n, 80);
+	avail = rte_mempool_avail_count(mp);
+	scrubber_nf_ops.handle(NULL, &m, 1, s);
+	cr_assert_eq(rte_mempool_avail_count(mp), avail, "a segment went back to the pool");
+	cr_assert_eq(m->nb_segs, 2);
+	cr_assert_eq(m->pkt_len, n);
+	cr_assert_eq(m->data_len, 80);
+	cr_assert_eq(sdnfv_meta_get(m)->action, SDNFV_ACT_DROP);
+	scrubber_stats(s, &st);
+	cr_assert_eq(st.rx, 1);
+	cr_assert_eq(st.dropped, 1);
+	cr_assert_eq(st.segmented, 1);
+	cr_assert_eq(st.cleaned, 0);
+	cr_assert_eq(st.flows, 1, "counted by its headers");
+	cr_assert_eq(st.bytes, n);
+	rte_pktmbuf_free(m);
+	cr_assert_eq(rte_mempool_avail_count(mp), 31);
+	scrubber_free(s);
+	rte_mempool_free(mp);
+}
+
+Test(scrubber_nf, a_chained_mbuf_is_dropped_whole_in_drop_mode)
+{
+	segmented_case(SCRUBBER_DROP);
+}
+
+Test(scrubber_nf, a_chained_mbuf_is_dropped_whole_in_clean_mode)
+{
+	segmented_case(SCRUBBER_CLEAN);
+}
+
+/* A single-segment mbuf in clean mode leaves trimmed to its headers. */
+Test(scrubber_nf, clean_mode_trims_a_single_segment_mbuf)
+{
+	struct rte_mempool *mp =
+		rte_pktmbuf_pool_create("scr_1", 31, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	struct scrubber *s = scrubber_create(SCRUBBER_CLEAN, 16, NULL);
+	uint8_t b[256];
+	uint32_t n = frame(b, false, IPPROTO_TCP, 100);
+	struct rte_mbuf *m;
+
+	cr_assert_not_null(mp);
+	cr_assert_geq(sdnfv_meta_register(), 0);
+	m = rte_pktmbuf_alloc(mp);
+	cr_assert_not_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)n), b, n);
+	sdnfv_meta_reset(m);
+	scrubber_nf_ops.handle(NULL, &m, 1, s);
+	cr_assert_eq(m->pkt_len, 54);
+	cr_assert_eq(sdnfv_meta_get(m)->action, SDNFV_ACT_NONE);
+	rte_pktmbuf_free(m);
+	scrubber_free(s);
+	rte_mempool_free(mp);
 }
