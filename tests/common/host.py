@@ -40,6 +40,20 @@ def check(cond, what):
         failures.append(what)
 
 
+def shared_pcaps():
+    """The directory of the workplace's shared real captures ($SDNFV_SHARED_PCAPS, else
+    ../shared/pcaps beside the source tree), or None when it is not there: a test then skips what
+    needs it, visibly (exit 77 when nothing else is left), as the packet parser's tests do."""
+    d = os.environ.get("SDNFV_SHARED_PCAPS", os.path.join(SOURCE, "..", "shared", "pcaps"))
+    if os.path.isdir(d):
+        return d
+    print("skip: no shared captures at %s" % d)
+    return None
+
+
+SKIP = 77  # meson's exit status for a skipped test
+
+
 def verdict():
     """Print the checks that failed, if any; the test's exit status."""
     if failures:

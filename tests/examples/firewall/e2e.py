@@ -33,7 +33,7 @@ from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,  # noqa: E402
                        ICMPv6EchoRequest, IPv6, Raw, SCTP, conf, rdpcap, wrpcap)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from host import SOURCE, check, verdict, policy_file, read_frames, sh, Host  # noqa: E402
+from host import SKIP, SOURCE, check, shared_pcaps, verdict, policy_file, read_frames, sh, Host  # noqa: E402
 
 FIREWALL = sys.argv[1]
 PCAPS = os.environ.get("SDNFV_SHARED_PCAPS", os.path.join(SOURCE, "..", "shared", "pcaps"))
@@ -293,6 +293,8 @@ allow proto tcp from 74.125.0.0/16 sport 443
 
 
 def scenario_nft_real(tmp):
+    if shared_pcaps() is None:
+        sys.exit(SKIP)
     frames = []
     for name in ("tcpreplay_test.pcap", "tcpreplay_fragroute.pcap", "onvm_pktgen_test1.pcap"):
         frames += [bytes(p) for p in rdpcap(os.path.join(PCAPS, name))]

@@ -33,7 +33,7 @@ from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "common"))
 from host import (RUNTIME, verdict, check, read_frames, sh, Host,  # noqa: E402
-                  policy_file)
+                  policy_file, SKIP, shared_pcaps)
 
 VIP = "192.0.2.10"
 BACKENDS = {"a": "10.1.0.1", "b": "10.1.0.2", "c": "10.1.0.3", "d": "10.1.0.4"}
@@ -207,8 +207,9 @@ def l4_of(p):
 def scenario_capture(tmp, lb):
     """A real capture (tcpreplay's test.pcap: TCP, UDP, ICMP, ARP, VLAN, IPv6) with VIPs on its
     servers: client -> server frames go to one backend per connection, the rest is unchanged."""
-    src = os.path.join(os.environ.get("SDNFV_SHARED_PCAPS", "../shared/pcaps"),
-                       "tcpreplay_test.pcap")
+    if shared_pcaps() is None:
+        sys.exit(SKIP)
+    src = os.path.join(shared_pcaps(), "tcpreplay_test.pcap")
     out = os.path.join(tmp, "out.pcap")
     conf = os.path.join(tmp, "lb.conf")
     with open(conf, "w") as f:
