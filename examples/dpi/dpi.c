@@ -242,28 +242,41 @@ parse_cidr(struct parser *p, char *s, struct addr_item *it)
 	return 0;
 }
 
+/* The frame of an address or port list: "any" (1), else an optional '!' (*neg) and an optional
+ * "[...]" around the items, which *s is left pointing at (0); -EINVAL for a '[' left open. */
+static int
+list_open(struct parser *p, char **s, bool *neg, const char *what)
+{
+	size_t n;
+
+	if (strcmp(*s, "any") == 0)
+		return 1;
+	if (**s == '!') {
+		*neg = true;
+		(*s)++;
+	}
+	if (**s == '[') {
+		n = strlen(*s);
+		if (n < 2 || (*s)[n - 1] != ']')
+			return refuse(p, "bad %s list '%s'", what, *s);
+		(*s)[n - 1] = '\0';
+		(*s)++;
+	}
+	return 0;
+}
+
 /* "any", "[!]addr[/len]" or "[!][a,b,...]" */
 static int
 parse_addrs(struct parser *p, char *s, struct addr_set *set)
 {
 	char *tok, *save = NULL;
-	size_t n;
+	int ret;
 
 	memset(set, 0, sizeof(*set));
-	if (strcmp(s, "any") == 0) {
-		set->any = true;
-		return 0;
-	}
-	if (*s == '!') {
-		set->neg = true;
-		s++;
-	}
-	if (*s == '[') {
-		n = strlen(s);
-		if (n < 2 || s[n - 1] != ']')
-			return refuse(p, "bad address list '%s'", s);
-		s[n - 1] = '\0';
-		s++;
+	ret = list_open(p, &s, &set->neg, "address");
+	if (ret != 0) {
+		set->any = ret > 0;
+		return ret > 0 ? 0 : ret;
 	}
 	for (tok = strtok_r(s, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
 		if (set->n == LIST_MAX)
@@ -284,23 +297,13 @@ static int
 parse_ports(struct parser *p, char *s, struct port_set *set)
 {
 	char *tok, *save = NULL;
-	size_t n;
+	int ret;
 
 	memset(set, 0, sizeof(*set));
-	if (strcmp(s, "any") == 0) {
-		set->any = true;
-		return 0;
-	}
-	if (*s == '!') {
-		set->neg = true;
-		s++;
-	}
-	if (*s == '[') {
-		n = strlen(s);
-		if (n < 2 || s[n - 1] != ']')
-			return refuse(p, "bad port list '%s'", s);
-		s[n - 1] = '\0';
-		s++;
+	ret = list_open(p, &s, &set->neg, "port");
+	if (ret != 0) {
+		set->any = ret > 0;
+		return ret > 0 ? 0 : ret;
 	}
 	for (tok = strtok_r(s, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
 		char *colon = strchr(tok, ':');
