@@ -118,6 +118,11 @@ Test(dpi, malformed_rule_lines_are_refused_with_their_line_number)
 	refused("alert tcp $HOME_NET any -> any 80 (content:\"a\"; sid:1;)",
 		"unsupported address variable");
 	refused("alert tcp any 70000 -> any 80 (content:\"a\"; sid:1;)", "bad port '70000'");
+	refused("alert tcp [10.0.0.1,10.0.0.2]x any -> any 80 (content:\"a\"; sid:1;)",
+		"r.rules:1: bad address list '[10.0.0.1,10.0.0.2]x'");
+	refused("alert tcp any [80,443]x -> any 80 (content:\"a\"; sid:1;)",
+		"r.rules:1: bad port list '[80,443]x'");
+	refused("alert tcp any ![] -> any 80 (content:\"a\"; sid:1;)", "empty port list");
 	refused("alert icmp any any -> any 80 (content:\"a\"; sid:1;)",
 		"ports need protocol tcp or udp");
 	refused("alert tcp any any -> any 80 (content:\"a\";)", "rule has no sid");
@@ -607,4 +612,18 @@ Test(dpi, a_nul_byte_in_the_rule_file_is_refused_with_its_line)
 	snprintf(want, sizeof(want), "%s:3: contains a NUL byte", path);
 	cr_assert_str_eq(err, want);
 	unlink(path);
+}
+
+Test(dpi, negated_and_bracketed_address_and_port_lists_are_accepted)
+{
+	char err[512] = "";
+	int ret;
+	struct dpi *d = make("alert tcp ![10.0.0.0/8,192.168.0.0/16] any -> any [80,443,8000:8080] "
+			     "(content:\"a\"; sid:1;)\n"
+			     "alert udp any !53 -> [2001:db8::/32] any (content:\"b\"; sid:2;)",
+			     err, sizeof(err), &ret);
+
+	cr_assert_eq(ret, 0, "refused: %s", err);
+	cr_assert_eq(dpi_rules(d), 2);
+	dpi_free(d);
 }
