@@ -43,6 +43,14 @@ chain_parse(const uint8_t *data, uint32_t len, uint32_t split, const struct sdnf
 	free(a);
 }
 
+/* A UDP datagram whose checksum field is 0. */
+static int
+udp_zero(const uint8_t *data, const struct sdnfv_pkt_info *in)
+{
+	return (in->flags & SDNFV_PKT_F_L4) && in->l4_proto == 17 && data[in->l4_off + 6] == 0 &&
+	       data[in->l4_off + 7] == 0;
+}
+
 static void
 rewrite(const uint8_t *data, uint32_t len, struct sdnfv_pkt_info in, int verified)
 {
@@ -60,8 +68,10 @@ rewrite(const uint8_t *data, uint32_t len, struct sdnfv_pkt_info in, int verifie
 	rc = sdnfv_pkt_set_addr(copy, &in, SDNFV_PKT_DST, &addr);
 	if (rc != ((in.flags & SDNFV_PKT_F_L3) ? 0 : -EINVAL))
 		FAIL("set_addr returned %d", rc);
-	/* Incremental updates keep right checksums right. */
-	if (verified && sdnfv_pkt_cksum_verify(copy, &in) != 0)
+	/* Incremental updates keep right checksums right, except a UDP checksum of 0, which stays
+	 * 0 by design (sdnfv_pkt_set_addr()): over IPv6 an RFC 6935 tunnel's "none" that the sum
+	 * may happen to accept as a value before the rewrite and not after. */
+	if (verified && !udp_zero(data, &in) && sdnfv_pkt_cksum_verify(copy, &in) != 0)
 		FAIL("checksums wrong after rewrites");
 	if (verified && sdnfv_pkt_l4_cksum(copy, &in, &c) == 0) {
 		memcpy(&stored,
