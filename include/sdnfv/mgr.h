@@ -78,17 +78,21 @@ struct sdnfv_mgr;
 
 /** Why the manager dropped packets (index of sdnfv_mgr_stats::drops). */
 enum sdnfv_mgr_drop {
-	SDNFV_MGR_DROP_VERDICT = 0, /**< an NF's drop verdict */
-	SDNFV_MGR_DROP_NO_RULE,     /**< no rule matched and the policy's miss is drop */
-	SDNFV_MGR_DROP_CHAIN,       /**< the chain ends in drop */
-	SDNFV_MGR_DROP_NO_INSTANCE, /**< a service had no live instance; its fallback is drop */
-	SDNFV_MGR_DROP_ENTRY_FULL,  /**< overload: the chain's first NF ring was full */
-	SDNFV_MGR_DROP_PORT_FULL,   /**< a port's transmit queue was full */
-	SDNFV_MGR_DROP_BAD_DEST,    /**< a verdict named an unknown port or service */
-	SDNFV_MGR_DROP_NF_GONE,     /**< sent to an NF that left at that instant */
-	SDNFV_MGR_DROP_NF_DIED,     /**< in a dead NF's ring or hands */
-	SDNFV_MGR_DROP_HOLD_FULL,   /**< an NF held more than it may */
-	SDNFV_MGR_DROP__MAX,        /**< number of reasons */
+	SDNFV_MGR_DROP_VERDICT = 0,   /**< an NF's drop verdict */
+	SDNFV_MGR_DROP_NO_RULE,       /**< no rule matched and the policy's miss is drop */
+	SDNFV_MGR_DROP_CHAIN,         /**< the chain ends in drop */
+	SDNFV_MGR_DROP_NO_INSTANCE,   /**< a service had no live instance; its fallback is drop */
+	SDNFV_MGR_DROP_ENTRY_FULL,    /**< overload: the chain's first NF ring was full */
+	SDNFV_MGR_DROP_PORT_FULL,     /**< a port's transmit queue was full */
+	SDNFV_MGR_DROP_BAD_DEST,      /**< a verdict named an unknown port or service */
+	SDNFV_MGR_DROP_NF_GONE,       /**< sent to an NF that left at that instant */
+	SDNFV_MGR_DROP_NF_DIED,       /**< in a dead NF's ring or hands */
+	SDNFV_MGR_DROP_HOLD_FULL,     /**< an NF held more than it may */
+	SDNFV_MGR_DROP_NO_CONTROLLER, /**< a table miss while no controller is connected (ofp.h) */
+	SDNFV_MGR_DROP_PACKET_IN_LIMIT, /**< a table miss over the PACKET_IN rate limit */
+	SDNFV_MGR_DROP_BUFFER, /**< a flow buffer was full, or timed out before its release */
+	SDNFV_MGR_DROP_TO_CONTROLLER, /**< sent whole to the controller (no buffer id left) */
+	SDNFV_MGR_DROP__MAX,          /**< number of reasons */
 };
 
 /**

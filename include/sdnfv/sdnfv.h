@@ -7,7 +7,8 @@
  * alone: pkt (parsing, flow keys, checksums), numa (placement), pool (per-socket packet memory and
  * per-packet metadata), ring (single-producer/single-consumer descriptor rings), flow (the flow
  * table: rules and an exact-match flow cache), service (service names, their live instances and
- * the choice of one instance per flow).
+ * the choice of one instance per flow), nf (the NF SDK), mgr (host-manager building blocks), ofp
+ * (the OpenFlow 1.3 agent of a manager).
  */
 #ifndef SDNFV_SDNFV_H
 #define SDNFV_SDNFV_H
@@ -21,5 +22,6 @@
 #include <sdnfv/service.h>
 #include <sdnfv/nf.h>
 #include <sdnfv/mgr.h>
+#include <sdnfv/ofp.h>
 
 #endif /* SDNFV_SDNFV_H */

@@ -18,8 +18,8 @@
 #include "mgr/policy.h"
 
 /* Exact rules that pin one flow to a derived chain: above every policy rule. */
-#define PATH_PRIORITY UINT16_MAX
-#define PATH_COOKIE   0x5344504154480000ull /* "SDPATH" */
+#define PATH_PRIORITY MGR_PATH_PRIORITY
+#define PATH_COOKIE   MGR_PATH_COOKIE
 
 void
 sdnfv_mgr__chains_free(struct sdnfv_mgr *mgr)
@@ -172,6 +172,19 @@ sdnfv_mgr__policy_apply(struct sdnfv_mgr *mgr, const char *path, char *err, size
 		}
 		added++;
 	}
+	/* Kept for the standalone fail mode of an OpenFlow agent, which takes them out of the table
+	 * while a controller is connected and puts them back when it is gone. */
+	mgr->pol_rules = calloc(RTE_MAX(pol->n_rules, 1u), sizeof(*mgr->pol_rules));
+	if (mgr->pol_rules != NULL) {
+		for (i = 0; i < pol->n_rules; i++) {
+			mgr->pol_rules[i] = pol->rules[i].rule;
+			mgr->pol_rules[i].sz = sizeof(mgr->pol_rules[i]);
+			mgr->pol_rules[i].action.type = SDNFV_FLOW_ACT_USER;
+			mgr->pol_rules[i].action.user = first_chain + pol->rules[i].chain;
+		}
+		mgr->n_pol_rules = pol->n_rules;
+	}
+	mgr->pol_rules_on = true;
 	sdnfv_flow_maintain(mgr->flows, 0);
 	SDNFV_LOG(mgr, INFO, "policy %s: %u services, %u chains, %u rules", path, pol->n_services,
 		  pol->n_chains, added);
@@ -185,8 +198,8 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* The smart data plane                                                                       */
 
-static void
-match_from_key(struct sdnfv_flow_match *m, const struct sdnfv_flow_key *k)
+void
+sdnfv_mgr__match_from_key(struct sdnfv_flow_match *m, const struct sdnfv_flow_key *k)
 {
 	memset(m, 0, sizeof(*m));
 	m->fields = SDNFV_FLOW_M_IN_PORT | SDNFV_FLOW_M_ETH_TYPE;
@@ -227,13 +240,14 @@ chain_derive(struct sdnfv_mgr *mgr, const struct sdnfv_host_chain *c,
 }
 
 static void
-log_path(struct sdnfv_mgr *mgr, uint16_t nf, const struct sdnfv_host_path_req *req, int to,
-	 int result)
+log_path(struct sdnfv_mgr *mgr, const struct sdnfv_host_nf *s,
+	 const struct sdnfv_host_path_req *req, int to, int result)
 {
 	struct mgr_path_event *e = &mgr->path_log[mgr->n_path_log++ % MGR_PATH_LOG];
 
 	e->time_ns = sdnfv_clock_ns();
-	e->nf = nf;
+	e->nf = s->id;
+	e->nf_service = s->service;
 	e->op = (uint16_t)req->op;
 	e->service = req->service;
 	e->from_chain = req->chain;
@@ -271,7 +285,7 @@ path_change(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s, const struct sdnfv_h
 	memcpy(&key, &req->key, sizeof(key));
 	memset(&rule, 0, sizeof(rule));
 	rule.sz = sizeof(rule);
-	match_from_key(&rule.match, &key);
+	sdnfv_mgr__match_from_key(&rule.match, &key);
 	rule.priority = PATH_PRIORITY;
 	rule.cookie = PATH_COOKIE | s->id;
 
@@ -385,7 +399,7 @@ sdnfv_mgr__message(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s, struct sdnfv_
 		}
 		memcpy(&req, msg->data, sizeof(req));
 		ret = path_change(mgr, s, &req, &to);
-		log_path(mgr, s->id, &req, to, ret < 0 ? ret : 0);
+		log_path(mgr, s, &req, to, ret < 0 ? ret : 0);
 		if (ret < 0) {
 			mgr->path_refused++;
 			__atomic_fetch_add(&s->path_refused, 1, __ATOMIC_RELAXED);

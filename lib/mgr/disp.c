@@ -20,9 +20,11 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -146,6 +148,8 @@ to_nf(struct sdnfv_mgr *mgr, uint16_t id, struct rte_mbuf *m, bool entry)
 	return true;
 }
 
+static bool table_hop(struct sdnfv_mgr *mgr, struct rte_mbuf *m, uint16_t in_port, bool entry);
+
 static inline bool
 route(struct sdnfv_mgr *mgr, struct rte_mbuf *m, enum sdnfv_dest dest, uint16_t arg, bool entry)
 {
@@ -155,6 +159,8 @@ route(struct sdnfv_mgr *mgr, struct rte_mbuf *m, enum sdnfv_dest dest, uint16_t 
 	case SDNFV_DEST_PORT:
 		to_port(mgr, arg, m);
 		return true;
+	case SDNFV_DEST_TABLE:
+		return table_hop(mgr, m, arg, entry);
 	default:
 		drop(mgr, m, arg < SDNFV_MGR_DROP__MAX ? arg : SDNFV_MGR_DROP_BAD_DEST);
 		return true;
@@ -365,12 +371,220 @@ sample(struct sdnfv_mgr *mgr, const struct sdnfv_flow_key *key, uint32_t flow_id
 	}
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Table misses under a controller: PACKET_IN, flow buffers, the rate limit                    */
+
+static inline bool
+pin_token(struct mgr_ctl *c)
+{
+	uint64_t now = rte_get_tsc_cycles();
+
+	c->tok_level += now - c->tok_last;
+	c->tok_last = now;
+	if (c->tok_level > c->tok_max)
+		c->tok_level = c->tok_max;
+	if (c->tok_level < c->tok_cost)
+		return false;
+	c->tok_level -= c->tok_cost;
+	return true;
+}
+
+static void
+buf_unlink(struct mgr_ctl *c, uint32_t slot)
+{
+	struct mgr_buf *b = &c->bufs[slot];
+
+	if (b->prev != UINT32_MAX)
+		c->bufs[b->prev].next = b->next;
+	else
+		c->used_head = b->next;
+	if (b->next != UINT32_MAX)
+		c->bufs[b->next].prev = b->prev;
+	else
+		c->used_tail = b->prev;
+	rte_hash_del_key(c->buf_hash, &b->key);
+	b->id = UINT32_MAX;
+	b->n = 0;
+	b->next = c->free_head;
+	c->free_head = slot;
+}
+
+static int
+buf_alloc(struct mgr_ctl *c, const struct sdnfv_flow_key *key, struct rte_mbuf *m)
+{
+	uint32_t slot = c->free_head;
+	struct mgr_buf *b;
+
+	if (slot == UINT32_MAX)
+		return -ENOSPC;
+	b = &c->bufs[slot];
+	if (rte_hash_add_key_data(c->buf_hash, key, (void *)(uintptr_t)slot) < 0)
+		return -ENOSPC;
+	c->free_head = b->next;
+	c->gen[slot] = (uint16_t)((c->gen[slot] + 1) & 0x7fff);
+	b->id = (uint32_t)c->gen[slot] << 16 | slot;
+	b->key = *key;
+	b->n = 1;
+	b->pkts[0] = m;
+	b->deadline_tsc = rte_get_tsc_cycles() + c->timeout_tsc;
+	b->next = UINT32_MAX;
+	b->prev = c->used_tail;
+	if (c->used_tail != UINT32_MAX)
+		c->bufs[c->used_tail].next = slot;
+	else
+		c->used_head = slot;
+	c->used_tail = slot;
+	return (int)slot;
+}
+
+/* A packet the table sends to the controller (a miss, or a CONTROLLER action with the rule's
+ * cookie). The dispatcher never waits: what cannot be sent or buffered is dropped, counted. */
+static void
+to_controller(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct sdnfv_flow_key *key,
+	      uint8_t reason, uint64_t cookie)
+{
+	struct mgr_ctl *c = mgr->ctl;
+	struct mgr_pin *pin;
+	const void *src;
+	void *pos_data;
+	uint32_t len;
+	int slot;
+
+	if (rte_hash_lookup_data(c->buf_hash, key, &pos_data) >= 0) {
+		struct mgr_buf *b = &c->bufs[(uint32_t)(uintptr_t)pos_data];
+
+		/* The flow's first packet went up already: wait for the answer. */
+		if (b->n < c->per_flow) {
+			b->pkts[b->n++] = m;
+			c->buffered++;
+		} else {
+			c->buffer_drops++;
+			drop(mgr, m, SDNFV_MGR_DROP_BUFFER);
+		}
+		return;
+	}
+	if (!pin_token(c) || rte_ring_sc_dequeue(c->pin_free, (void **)&pin) != 0) {
+		c->limited++;
+		drop(mgr, m, SDNFV_MGR_DROP_PACKET_IN_LIMIT);
+		return;
+	}
+	pin->in_port = m->port;
+	pin->reason = reason;
+	pin->cookie = cookie;
+	pin->total_len = (uint16_t)RTE_MIN(m->pkt_len, (uint32_t)UINT16_MAX);
+	pin->key = *key;
+	/* miss_send_len 0xffff (OFPCML_NO_BUFFER): the controller wants whole frames, unbuffered. */
+	slot = __atomic_load_n(&c->miss_send_len, __ATOMIC_RELAXED) == 0xffff
+		       ? -ENOSPC
+		       : buf_alloc(c, key, m);
+	if (slot >= 0) {
+		pin->buffer_id = c->bufs[slot].id;
+		len = RTE_MIN(m->pkt_len, __atomic_load_n(&c->miss_send_len, __ATOMIC_RELAXED));
+		c->buffered++;
+	} else {
+		/* No buffer id left: the whole frame goes up and the packet is the
+		 * controller's. */
+		pin->buffer_id = UINT32_MAX;
+		len = m->pkt_len;
+	}
+	len = RTE_MIN(len, (uint32_t)MGR_PIN_DATA_MAX);
+	pin->data_len = (uint16_t)len;
+	src = rte_pktmbuf_read(m, 0, len, pin->data);
+	if (src != pin->data)
+		rte_memcpy(pin->data, src, len);
+	if (slot < 0)
+		drop(mgr, m, SDNFV_MGR_DROP_TO_CONTROLLER);
+	c->pin_sent++;
+	/* pin_ready holds as many records as exist: it never refuses one. */
+	rte_ring_sp_enqueue(c->pin_ready, pin);
+}
+
+/* A table miss (or CONTROLLER action): the controller, or the policy's miss chain, or a drop. */
+static inline bool
+miss(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct sdnfv_flow_key *key, uint8_t reason,
+     uint64_t cookie, int *chain)
+{
+	uint32_t mode =
+		mgr->ctl ? __atomic_load_n(&mgr->ctl->mode, __ATOMIC_RELAXED) : MGR_CTL_POLICY;
+
+	if (mode == MGR_CTL_CONTROLLER) {
+		to_controller(mgr, m, key, reason, cookie);
+		return false;
+	}
+	if (mode == MGR_CTL_DROP) {
+		mgr->ctl->no_controller++;
+		drop(mgr, m, SDNFV_MGR_DROP_NO_CONTROLLER);
+		return false;
+	}
+	*chain = mgr->miss_chain;
+	if (*chain < 0) {
+		drop(mgr, m, SDNFV_MGR_DROP_NO_RULE);
+		return false;
+	}
+	return true;
+}
+
+/* Act on one packet's lookup result. False only when !entry and the next NF has no room (the
+ * caller keeps the packet). */
+static inline bool
+decide(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct sdnfv_flow_key *key,
+       const struct sdnfv_flow_result *res, bool entry)
+{
+	struct sdnfv_meta *meta = sdnfv_meta_get(m);
+	const struct sdnfv_flow_action *a = res->action;
+	enum sdnfv_dest dest;
+	uint16_t arg;
+	int chain;
+
+	meta->flow_id = flow_id(key);
+	meta->action = SDNFV_ACT_NONE;
+	meta->flags = 0;
+	if (likely(a != NULL && a->type == SDNFV_FLOW_ACT_USER)) {
+		chain = (int)a->user;
+	} else if (a == NULL) {
+		if (!miss(mgr, m, key, 0, UINT64_MAX, &chain))
+			return true;
+	} else if (a->type == SDNFV_FLOW_ACT_PORT) {
+		to_port(mgr, a->arg, m);
+		return true;
+	} else if (a->type == SDNFV_FLOW_ACT_CONTROLLER) {
+		if (!miss(mgr, m, key, 1, a->user, &chain))
+			return true;
+	} else if (a->type == SDNFV_FLOW_ACT_DROP) {
+		drop(mgr, m, SDNFV_MGR_DROP_CHAIN);
+		return true;
+	} else {
+		drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
+		return true;
+	}
+	meta->chain = (uint16_t)chain;
+	dest = sdnfv_host_route(mgr->host, m, meta, 0, &arg);
+	return route(mgr, m, dest, arg, entry);
+}
+
+/* Look a burst up (ingress port in m->port) and send each packet on. */
+static void
+classify(struct sdnfv_mgr *mgr, struct rte_mbuf **pkts, unsigned int n, bool sampled)
+{
+	struct sdnfv_flow_result res[SDNFV_NF_BURST_MAX];
+	struct sdnfv_flow_key keys[SDNFV_NF_BURST_MAX];
+	unsigned int i;
+
+	sdnfv_flow_lookup_mbufs(mgr->disp_reader, pkts, n, SDNFV_FLOW_LOOKUP_LEARN, res, keys,
+				NULL);
+	for (i = 0; i < n; i++) {
+		if (i + 4 < n)
+			rte_prefetch0(sdnfv_meta_get(pkts[i + 4]));
+		if (sampled && i == 0 && res[0].action != NULL)
+			sample(mgr, &keys[0], flow_id(&keys[0]), n, pkts[0]->pkt_len);
+		decide(mgr, pkts[i], &keys[i], &res[i], true);
+	}
+}
+
 /* Classify a burst from a port and send each packet to its chain's first hop. */
 static void
 from_port(struct sdnfv_mgr *mgr, uint16_t port, struct rte_mbuf **pkts, unsigned int n)
 {
-	struct sdnfv_flow_result res[SDNFV_NF_BURST_MAX];
-	struct sdnfv_flow_key keys[SDNFV_NF_BURST_MAX];
 	unsigned int i;
 
 	mgr->rx += n;
@@ -378,44 +592,189 @@ from_port(struct sdnfv_mgr *mgr, uint16_t port, struct rte_mbuf **pkts, unsigned
 	 * chains need it. */
 	for (i = 0; i < n; i++)
 		pkts[i]->port = port;
-	sdnfv_flow_lookup_mbufs(mgr->disp_reader, pkts, n, SDNFV_FLOW_LOOKUP_LEARN, res, keys,
-				NULL);
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct sdnfv_meta *meta = sdnfv_meta_get(m);
-		const struct sdnfv_flow_action *a = res[i].action;
-		enum sdnfv_dest dest;
-		uint16_t arg;
-		int chain;
+	classify(mgr, pkts, n, true);
+}
 
-		if (i + 4 < n)
-			rte_prefetch0(sdnfv_meta_get(pkts[i + 4]));
-		meta->flow_id = flow_id(&keys[i]);
+/* A packet a service returned at the end of its one-hop chain: looked up again as arriving on
+ * the service's port (OpenFlow chains are written hop by hop). The flow cache answers after the
+ * flow's first packet. A chain of table hops with no NF between them is cut at 16 (a rule loop). */
+static bool
+table_hop(struct sdnfv_mgr *mgr, struct rte_mbuf *m, uint16_t in_port, bool entry)
+{
+	static unsigned int depth;
+	struct sdnfv_flow_result res;
+	struct sdnfv_flow_key key;
+	bool ok;
+
+	if (unlikely(depth >= 16)) {
+		drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
+		return true;
+	}
+	m->port = in_port;
+	sdnfv_flow_lookup_mbufs(mgr->disp_reader, &m, 1, SDNFV_FLOW_LOOKUP_LEARN, &res, &key, NULL);
+	depth++;
+	ok = decide(mgr, m, &key, &res, entry);
+	depth--;
+	return ok;
+}
+
+/* Send a packet where an OpenFlow output said (a PACKET_OUT's actions). */
+static void
+ctl_output(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct mgr_ctl_cmd *cmd, unsigned int k)
+{
+	uint16_t arg = cmd->out[k].arg;
+	unsigned int i;
+
+	switch (cmd->out[k].kind) {
+	case MGR_OUT_PORT:
+		to_port(mgr, arg, m);
+		break;
+	case MGR_OUT_IN_PORT:
+		to_port(mgr, cmd->in_port, m);
+		break;
+	case MGR_OUT_CHAIN: {
+		struct sdnfv_meta *meta = sdnfv_meta_get(m);
+		struct sdnfv_flow_key key;
+		struct sdnfv_pkt_info info;
+		enum sdnfv_dest dest;
+		uint16_t a;
+
+		sdnfv_pkt_parse(rte_pktmbuf_mtod(m, const void *), rte_pktmbuf_data_len(m), &info);
+		sdnfv_flow_key_from_pkt(rte_pktmbuf_mtod(m, const void *), &info, m->port, &key);
+		meta->flow_id = flow_id(&key);
 		meta->action = SDNFV_ACT_NONE;
 		meta->flags = 0;
-		if (likely(a != NULL && a->type == SDNFV_FLOW_ACT_USER)) {
-			chain = (int)a->user;
-		} else if (a == NULL || a->type == SDNFV_FLOW_ACT_CONTROLLER) {
-			chain = mgr->miss_chain;
-			if (chain < 0) {
-				drop(mgr, m, SDNFV_MGR_DROP_NO_RULE);
+		meta->chain = arg;
+		meta->chain_pos = 0;
+		dest = sdnfv_host_route(mgr->host, m, meta, 0, &a);
+		route(mgr, m, dest, a, true);
+		break;
+	}
+	case MGR_OUT_TABLE:
+		table_hop(mgr, m, m->port, true);
+		break;
+	case MGR_OUT_FLOOD:
+		for (i = 0; i < mgr->n_ports; i++) {
+			uint16_t p = mgr->port_list[i];
+			struct rte_mbuf *c;
+
+			if (p == cmd->in_port)
+				continue;
+			c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+			if (c == NULL) {
+				mgr->drops[SDNFV_MGR_DROP_PORT_FULL]++;
 				continue;
 			}
-		} else if (a->type == SDNFV_FLOW_ACT_PORT) {
-			to_port(mgr, a->arg, m);
-			continue;
-		} else if (a->type == SDNFV_FLOW_ACT_DROP) {
-			drop(mgr, m, SDNFV_MGR_DROP_CHAIN);
-			continue;
-		} else {
-			drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
+			to_port(mgr, p, c);
+		}
+		rte_pktmbuf_free(m);
+		break;
+	default:
+		drop(mgr, m, SDNFV_MGR_DROP_BAD_DEST);
+		break;
+	}
+}
+
+/* Apply a command's outputs to one packet: copies for all but the last. */
+static void
+ctl_outputs(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct mgr_ctl_cmd *cmd)
+{
+	unsigned int k;
+
+	if (cmd->n_out == 0) {
+		drop(mgr, m, SDNFV_MGR_DROP_CHAIN);
+		return;
+	}
+	for (k = 0; k + 1 < cmd->n_out; k++) {
+		struct rte_mbuf *c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+
+		if (c != NULL)
+			ctl_output(mgr, c, cmd, k);
+		else
+			mgr->drops[SDNFV_MGR_DROP_PORT_FULL]++;
+	}
+	ctl_output(mgr, m, cmd, k);
+}
+
+static void
+ctl_commands(struct sdnfv_mgr *mgr)
+{
+	struct mgr_ctl *c = mgr->ctl;
+	struct mgr_ctl_cmd *cmds[16];
+	unsigned int n, i, j;
+
+	n = rte_ring_sc_dequeue_burst(c->cmds, (void **)cmds, RTE_DIM(cmds), NULL);
+	for (i = 0; i < n; i++) {
+		struct mgr_ctl_cmd *cmd = cmds[i];
+		struct rte_mbuf *pkts[SDNFV_NF_BURST_MAX];
+		uint32_t slot = cmd->buffer_id & 0xffff, np = 0;
+
+		if (cmd->kind == MGR_CTL_INJECT) {
+			if (cmd->m != NULL) {
+				cmd->m->port = cmd->in_port;
+				ctl_outputs(mgr, cmd->m, cmd);
+			}
+			c->packet_out++;
+			free(cmd);
 			continue;
 		}
-		meta->chain = (uint16_t)chain;
-		if (i == 0)
-			sample(mgr, &keys[0], meta->flow_id, n, m->pkt_len);
-		dest = sdnfv_host_route(mgr->host, m, meta, 0, &arg);
-		route(mgr, m, dest, arg, true);
+		/* A buffer id names a flow's buffer while its generation matches; a stale or
+		 * unknown one was answered by the agent already (it checks ids it sent). */
+		if (slot < c->n_bufs && c->bufs[slot].id == cmd->buffer_id) {
+			struct mgr_buf *b = &c->bufs[slot];
+
+			np = b->n;
+			memcpy(pkts, b->pkts, np * sizeof(pkts[0]));
+			buf_unlink(c, slot);
+		}
+		c->released += np;
+		if (cmd->kind == MGR_CTL_RELEASE && np > 0) {
+			c->lat[c->n_lat++ % MGR_LAT] = rte_get_tsc_cycles() - cmd->posted_tsc;
+			classify(mgr, pkts, np, false);
+		} else if (cmd->kind == MGR_CTL_BUFFER_OUT) {
+			c->packet_out++;
+			for (j = 0; j < np; j++)
+				ctl_outputs(mgr, pkts[j], cmd);
+		}
+		free(cmd);
+	}
+	flush(mgr);
+}
+
+/* Buffers whose controller did not answer in time: their packets are dropped, counted. */
+static void
+ctl_expire(struct sdnfv_mgr *mgr)
+{
+	struct mgr_ctl *c = mgr->ctl;
+	uint64_t now = rte_get_tsc_cycles();
+
+	while (c->used_head != UINT32_MAX && c->bufs[c->used_head].deadline_tsc <= now) {
+		struct mgr_buf *b = &c->bufs[c->used_head];
+		uint32_t j;
+
+		for (j = 0; j < b->n; j++) {
+			c->buffer_drops++;
+			drop(mgr, b->pkts[j], SDNFV_MGR_DROP_BUFFER);
+		}
+		buf_unlink(c, c->used_head);
+	}
+}
+
+/* Every buffered packet goes (the dispatcher stops, or the agent leaves). */
+void
+sdnfv_mgr__ctl_flush_buffers(struct sdnfv_mgr *mgr)
+{
+	struct mgr_ctl *c = mgr->ctl;
+
+	while (c != NULL && c->used_head != UINT32_MAX) {
+		struct mgr_buf *b = &c->bufs[c->used_head];
+		uint32_t j;
+
+		for (j = 0; j < b->n; j++) {
+			c->buffer_drops++;
+			drop(mgr, b->pkts[j], SDNFV_MGR_DROP_BUFFER);
+		}
+		buf_unlink(c, c->used_head);
 	}
 }
 
@@ -585,6 +944,8 @@ host_empty(struct sdnfv_mgr *mgr)
 
 	if (ds.n_touched > 0)
 		return false;
+	if (mgr->ctl != NULL && mgr->ctl->used_head != UINT32_MAX)
+		return false; /* flows wait for their controller (at most its buffer timeout) */
 	for (i = 0; i < mgr->n_poll; i++) {
 		struct sdnfv_host_nf *s = mgr->disp[mgr->poll_list[i]].slot;
 		uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
@@ -638,6 +999,8 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 		__atomic_store_n(&mgr->epoch, mgr->epoch + 1, __ATOMIC_RELEASE);
 		if (unlikely(rte_ring_count(mgr->cmds) > 0))
 			commands(mgr);
+		if (mgr->ctl != NULL && rte_ring_count(mgr->ctl->cmds) > 0)
+			ctl_commands(mgr);
 
 		if (!stopping && mgr->n_running >= mgr->p.min_nfs) {
 			/* Idle time starts with the first read of the ports, not with the
@@ -691,6 +1054,8 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 		if ((++loops & 255) == 0 || stopping) {
 			now = sdnfv_clock_ns();
 			local_duties(mgr, now);
+			if (mgr->ctl != NULL)
+				ctl_expire(mgr);
 			if (stopping) {
 				if (stop_at == 0)
 					stop_at = now;
@@ -707,6 +1072,7 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 		}
 	}
 	ret = 0;
+	sdnfv_mgr__ctl_flush_buffers(mgr);
 	sdnfv_flow_reader_unregister(mgr->disp_reader);
 	mgr->disp_reader = NULL;
 out:

@@ -45,6 +45,10 @@ sdnfv_mgr_drop_name(unsigned int reason)
 		[SDNFV_MGR_DROP_NF_GONE] = "nf_gone",
 		[SDNFV_MGR_DROP_NF_DIED] = "nf_died",
 		[SDNFV_MGR_DROP_HOLD_FULL] = "hold_full",
+		[SDNFV_MGR_DROP_NO_CONTROLLER] = "no_controller",
+		[SDNFV_MGR_DROP_PACKET_IN_LIMIT] = "packet_in_limit",
+		[SDNFV_MGR_DROP_BUFFER] = "buffer",
+		[SDNFV_MGR_DROP_TO_CONTROLLER] = "to_controller",
 	};
 
 	RTE_BUILD_BUG_ON((int)SDNFV_MGR_DROP__MAX != (int)SDNFV_DROP__MAX);
@@ -97,6 +101,12 @@ slot_alloc(struct sdnfv_mgr *mgr, const char *name, const char *service, int soc
 	uint32_t id;
 
 	svc = sdnfv_service_id(h->services, service);
+	if (svc < 0 && mgr->ctl != NULL && mgr->ctl->dynamic_services) {
+		/* Under a controller, a service appears with its first NF (a new port). */
+		svc = sdnfv_service_add(h->services, service);
+		if (svc >= 0)
+			SDNFV_LOG(mgr, INFO, "NF %s: new service %s (id %d)", name, service, svc);
+	}
 	if (svc < 0) {
 		SDNFV_LOG(mgr, ERR, "NF %s: service %s is not in the host's policy", name, service);
 		return -ENOENT;
@@ -516,6 +526,18 @@ handle_nf_messages(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s)
 	}
 }
 
+/* The flow table's removal reports (in whichever thread wrote, under the lock): to the
+ * controller hook, when an agent listens. */
+static void
+rule_removed(void *arg, const struct sdnfv_flow_rule *rule, const struct sdnfv_flow_stats *stats,
+	     enum sdnfv_flow_removed_reason reason)
+{
+	struct sdnfv_mgr *mgr = arg;
+
+	if (mgr->ctl != NULL && mgr->ctl->removed != NULL)
+		mgr->ctl->removed(mgr->ctl->removed_arg, rule, stats, reason);
+}
+
 static void *
 control_main(void *arg)
 {
@@ -763,12 +785,16 @@ sdnfv_mgr_create(const struct sdnfv_mgr_params *params, struct sdnfv_mgr **out)
 	mgr->remove_posted = calloc(mgr->p.max_nfs, sizeof(bool));
 	mgr->locals = calloc(mgr->p.max_nfs, sizeof(*mgr->locals));
 	mgr->chain_info = calloc(mgr->p.max_chains, sizeof(*mgr->chain_info));
+	mgr->service_chain = malloc(mgr->p.max_services * sizeof(*mgr->service_chain));
+	mgr->in_port_chain = -1;
 	if (mgr->ports == NULL || mgr->disp == NULL || mgr->poll_list == NULL ||
 	    mgr->pidfd == NULL || mgr->efd == NULL || mgr->remove_posted == NULL ||
-	    mgr->locals == NULL || mgr->chain_info == NULL) {
+	    mgr->locals == NULL || mgr->chain_info == NULL || mgr->service_chain == NULL) {
 		ret = -ENOMEM;
 		goto fail;
 	}
+	for (i = 0; i < mgr->p.max_services; i++)
+		mgr->service_chain[i] = -1;
 	for (i = 0; i < mgr->p.max_nfs; i++)
 		mgr->pidfd[i] = mgr->efd[i] = -1;
 
@@ -787,6 +813,8 @@ sdnfv_mgr_create(const struct sdnfv_mgr_params *params, struct sdnfv_mgr **out)
 	fp.max_rules = mgr->p.max_rules;
 	fp.max_flows = mgr->p.max_flows;
 	fp.max_readers = 4;
+	fp.removed = rule_removed;
+	fp.removed_arg = mgr;
 	ret = sdnfv_flow_table_create(&fp, &mgr->flows);
 	if (ret < 0)
 		goto fail;
@@ -1123,6 +1151,7 @@ sdnfv_mgr_free(struct sdnfv_mgr *mgr)
 		rte_eth_dev_stop(mgr->port_list[id]);
 		rte_eth_dev_close(mgr->port_list[id]);
 	}
+	sdnfv_mgr__ctl_free(mgr);
 	sdnfv_mgr__chains_free(mgr);
 	if (mgr->disp_reader != NULL)
 		sdnfv_flow_reader_unregister(mgr->disp_reader);
@@ -1140,6 +1169,8 @@ sdnfv_mgr_free(struct sdnfv_mgr *mgr)
 	free(mgr->remove_posted);
 	free(mgr->locals);
 	free(mgr->chain_info);
+	free(mgr->service_chain);
+	free(mgr->pol_rules);
 	pthread_mutex_destroy(&mgr->lock);
 	free(mgr);
 }

@@ -9,6 +9,8 @@
 
 #include <rte_ring.h>
 
+struct rte_hash;
+
 #include <sdnfv/flow.h>
 #include <sdnfv/mgr.h>
 #include <sdnfv/pool.h>
@@ -65,8 +67,9 @@ struct mgr_chain_info {
 struct mgr_path_event {
 	uint64_t time_ns;
 	uint16_t nf;
+	uint16_t nf_service; /* the asking NF's service */
 	uint16_t op;
-	uint16_t service;
+	uint16_t service; /* a redirect's target */
 	uint16_t from_chain;
 	uint16_t to_chain;
 	int16_t result; /* 0 applied; -errno refused */
@@ -94,6 +97,127 @@ struct mgr_flow_sample {
 	uint64_t bytes;
 	struct sdnfv_flow_key key;
 };
+
+/* ---- the controller hook: what an OpenFlow agent (lib/ofp) needs from the dispatcher ------- */
+
+/* Internal in_port of service s: packets returned by a service's NF are looked up again as
+ * arriving on it (OpenFlow chains, hop by hop). DPDK ports are below it. */
+#define MGR_SERVICE_PORT(s)    ((uint16_t)(0x8000u | (s)))
+#define MGR_IS_SERVICE_PORT(p) (((p)&0x8000u) != 0)
+#define MGR_PORT_SERVICE(p)    ((uint16_t)((p)&0x7fffu))
+#define MGR_NO_PORT            0xffffu
+
+/* What the dispatcher does with a table miss (and a CONTROLLER action). Written by the agent. */
+enum mgr_ctl_mode {
+	MGR_CTL_POLICY =
+		0, /* the policy's miss chain (no agent, or standalone without controller) */
+	MGR_CTL_CONTROLLER, /* PACKET_IN, the flow's packets buffered */
+	MGR_CTL_DROP,       /* no controller, fail mode secure */
+};
+
+#define MGR_PIN_DATA_MAX 2048
+
+/* A PACKET_IN to send: dispatcher → agent (records travel on pin_ready and back on pin_free). */
+struct mgr_pin {
+	uint32_t buffer_id; /* UINT32_MAX: not buffered, data holds the frame (up to the max) */
+	uint16_t in_port;   /* internal port (DPDK port, or MGR_SERVICE_PORT) */
+	uint8_t reason;     /* 0 no match, 1 action */
+	uint8_t pad;
+	uint64_t cookie;    /* the rule's, for reason action; UINT64_MAX for a miss */
+	uint16_t total_len; /* the frame's length */
+	uint16_t data_len;  /* bytes in data */
+	uint32_t pad2;
+	struct sdnfv_flow_key key;
+	uint8_t data[MGR_PIN_DATA_MAX];
+};
+
+/* Where a released or injected packet goes (agent → dispatcher). */
+enum mgr_out_kind {
+	MGR_OUT_PORT = 0, /* arg: DPDK port */
+	MGR_OUT_CHAIN,    /* arg: chain id (a service hop) */
+	MGR_OUT_TABLE,    /* looked up with in_port (the command's) */
+	MGR_OUT_FLOOD,    /* every DPDK port but in_port */
+	MGR_OUT_IN_PORT,  /* back out of in_port (a DPDK port) */
+};
+
+#define MGR_CTL_OUTS_MAX 16
+
+enum mgr_ctl_cmd_kind {
+	MGR_CTL_RELEASE = 1, /* buffer → the table again (a FLOW_MOD named it) */
+	MGR_CTL_BUFFER_OUT,  /* buffer → outs (a PACKET_OUT named it) */
+	MGR_CTL_INJECT,      /* m → outs (a PACKET_OUT with data) */
+};
+
+/* A command: malloc'd by the agent, freed by the dispatcher. */
+struct mgr_ctl_cmd {
+	uint8_t kind; /* enum mgr_ctl_cmd_kind */
+	uint8_t n_out;
+	uint16_t in_port; /* internal; MGR_NO_PORT for none */
+	uint32_t buffer_id;
+	uint64_t posted_tsc; /* when the agent posted it (latency figures) */
+	struct rte_mbuf *m;
+	struct {
+		uint8_t kind; /* enum mgr_out_kind */
+		uint16_t arg;
+	} out[MGR_CTL_OUTS_MAX];
+};
+
+/* One flow's buffer (dispatcher only). Slots in use are listed oldest first. */
+struct mgr_buf {
+	uint32_t id; /* buffer id: generation << 16 | slot; UINT32_MAX when free */
+	uint32_t n;
+	uint32_t prev, next; /* the in-use list; UINT32_MAX ends it */
+	uint64_t deadline_tsc;
+	int32_t hash_pos;
+	struct sdnfv_flow_key key;
+	struct rte_mbuf **pkts; /* per_flow slots */
+};
+
+struct mgr_ctl {
+	uint32_t mode;              /* enum mgr_ctl_mode; atomic */
+	uint32_t miss_send_len;     /* bytes of a buffered frame in a PACKET_IN; atomic */
+	struct rte_ring *pin_ready; /* dispatcher → agent (SP/SC) */
+	struct rte_ring *pin_free;  /* agent → dispatcher (SP/SC) */
+	struct rte_ring *cmds;      /* agent → dispatcher (SP/SC) */
+	struct mgr_pin *pins;
+	unsigned int n_pins;
+	/* The rate limit: a token bucket in TSC cycles (dispatcher only). */
+	uint64_t tok_cost, tok_max, tok_level, tok_last;
+	/* Flow buffers (dispatcher only). */
+	struct rte_hash *buf_hash;
+	struct mgr_buf *bufs;
+	uint32_t n_bufs, per_flow, free_head, used_head, used_tail;
+	uint16_t *gen;
+	uint64_t timeout_tsc;
+	/* Counters (dispatcher writes). */
+	uint64_t pin_sent, buffered, released, buffer_drops, no_controller, limited;
+	uint64_t packet_out;
+	/* Latency of FLOW_MOD releases: posted → first packet handed on, in TSC (dispatcher). */
+	uint64_t *lat; /* ring of the last MGR_LAT samples */
+	uint64_t n_lat;
+	/* Rule removals (flow table callback, any writer thread) → the agent. */
+	void (*removed)(void *arg, const struct sdnfv_flow_rule *rule,
+			const struct sdnfv_flow_stats *stats, enum sdnfv_flow_removed_reason why);
+	void *removed_arg;
+	bool dynamic_services; /* NFs of unknown services create them */
+};
+
+#define MGR_LAT 4096
+
+/* What the agent asks of the manager (mgr.c); under no lock unless said. */
+int sdnfv_mgr__ctl_attach(struct sdnfv_mgr *mgr, uint32_t buffer_flows, uint32_t per_flow,
+			  uint32_t timeout_ms, uint32_t pin_rate, uint32_t pin_burst);
+void sdnfv_mgr__ctl_detach(struct sdnfv_mgr *mgr);
+void sdnfv_mgr__ctl_free(struct sdnfv_mgr *mgr); /* sdnfv_mgr_free(), the dispatcher gone */
+/* The chain of one service hop (exit: look up again on the service's port), made on first use.
+ * Under the lock. Returns the chain id or -errno. */
+int sdnfv_mgr__chain_service(struct sdnfv_mgr *mgr, uint16_t service);
+/* The chain that sends packets back out of their in_port. Under the lock. */
+int sdnfv_mgr__chain_in_port(struct sdnfv_mgr *mgr);
+/* Drop every buffered packet (dispatcher thread, or once it stopped). */
+void sdnfv_mgr__ctl_flush_buffers(struct sdnfv_mgr *mgr);
+/* Policy rules in or out of the table (standalone fail mode). Under the lock. */
+int sdnfv_mgr__policy_rules(struct sdnfv_mgr *mgr, bool on);
 
 enum mgr_cmd_type {
 	MGR_CMD_NF_ADD = 1, /* start polling the NF */
@@ -139,6 +263,14 @@ struct sdnfv_mgr {
 	/* chains */
 	struct mgr_chain_info *chain_info; /* max_chains */
 	int miss_chain;                    /* -1: drop */
+	int in_port_chain;                 /* -1 until made */
+	int32_t *service_chain;            /* max_services: chain of one service hop, or -1 */
+	struct sdnfv_flow_rule *pol_rules; /* the policy's rules, chain ids resolved */
+	unsigned int n_pol_rules;
+	bool pol_rules_on;
+
+	/* the controller hook; NULL without an agent */
+	struct mgr_ctl *ctl;
 
 	/* counters */
 	uint64_t rx, tx, to_nf, from_nf;
@@ -161,6 +293,10 @@ struct sdnfv_mgr {
 int sdnfv_mgr__policy_apply(struct sdnfv_mgr *mgr, const char *path, char *err, size_t errlen);
 void sdnfv_mgr__message(struct sdnfv_mgr *mgr, struct sdnfv_host_nf *s, struct sdnfv_host_msg *msg);
 void sdnfv_mgr__chains_free(struct sdnfv_mgr *mgr);
+/* The exact match of one flow key (the smart data plane's pinning rules). */
+void sdnfv_mgr__match_from_key(struct sdnfv_flow_match *m, const struct sdnfv_flow_key *k);
+#define MGR_PATH_PRIORITY UINT16_MAX
+#define MGR_PATH_COOKIE   0x5344504154480000ull /* "SDPATH" | NF id */
 
 /* disp.c / mgr.c */
 void sdnfv_mgr__local_messages(struct sdnfv_mgr *mgr);

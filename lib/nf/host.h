@@ -45,6 +45,7 @@ enum sdnfv_chain_out {
 	SDNFV_CHAIN_OUT_DROP = 0,
 	SDNFV_CHAIN_OUT_PORT,
 	SDNFV_CHAIN_OUT_IN_PORT,
+	SDNFV_CHAIN_OUT_TABLE, /* looked up again, as arriving on port out_port (a service's) */
 };
 
 /* A service chain: hops of service ids, then where the packet leaves. Immutable once published
@@ -77,6 +78,10 @@ enum sdnfv_drop_reason {
 	SDNFV_DROP_NF_GONE,     /* resolved to an NF that left in the same instant */
 	SDNFV_DROP_NF_DIED,     /* in a dead NF's ring or hands */
 	SDNFV_DROP_HOLD_FULL,   /* an NF held more than it may */
+	SDNFV_DROP_NO_CONTROLLER,
+	SDNFV_DROP_PACKET_IN_LIMIT,
+	SDNFV_DROP_BUFFER,
+	SDNFV_DROP_TO_CONTROLLER,
 	SDNFV_DROP__MAX,
 };
 
@@ -199,6 +204,7 @@ enum sdnfv_dest {
 	SDNFV_DEST_NF = 0,
 	SDNFV_DEST_PORT,
 	SDNFV_DEST_DROP,
+	SDNFV_DEST_TABLE, /* look the packet up again with in_port *arg (OpenFlow hop by hop) */
 };
 
 /*
@@ -244,6 +250,9 @@ sdnfv_host_route(const struct sdnfv_host *h, const struct rte_mbuf *m, struct sd
 	case SDNFV_CHAIN_OUT_IN_PORT:
 		*arg = m->port;
 		return SDNFV_DEST_PORT;
+	case SDNFV_CHAIN_OUT_TABLE:
+		*arg = c->out_port;
+		return SDNFV_DEST_TABLE;
 	default:
 		*arg = SDNFV_DROP_CHAIN;
 		return SDNFV_DEST_DROP;
