@@ -84,7 +84,8 @@ exact_copy(const void *p, size_t len)
 	uint8_t *c = malloc(len ? len : 1);
 
 	cr_assert_not_null(c);
-	memcpy(c, p, len);
+	if (len > 0)
+		memcpy(c, p, len);
 	return c;
 }
 
