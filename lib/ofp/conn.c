@@ -698,16 +698,17 @@ schedule_retry(struct ofp_chan *c, uint64_t now, bool lived_long)
 	c->next_try_ns = now + c->backoff_ms * MS;
 }
 
-/* Close c with why: on_down if it was up, then retry (active) or free later (accepted). logged:
- * the caller logged the reason already. */
+/* Close c with why: on_down if it was up, then retry (active) or free later (accepted). One log
+ * line: an error for a protocol or TLS failure (error), a notice or info line otherwise. */
 static void
-chan_close_logged(struct ofp_chan *c, const char *why, bool logged)
+chan_close_logged(struct ofp_chan *c, const char *why, bool error)
 {
 	struct ofp_chans *s = c->set;
 	struct target *t = &s->targets[c->target];
 	bool was_up = c->state == CHAN_UP;
 	uint64_t now = now_ns();
 	uint64_t lived = now - c->since_ns;
+	char retry[40] = "";
 
 	if (c->state == CHAN_IDLE || c->state == CHAN_DEAD)
 		return;
@@ -719,14 +720,15 @@ chan_close_logged(struct ofp_chan *c, const char *why, bool logged)
 	} else {
 		c->state = CHAN_DEAD;
 	}
-	if (was_up)
-		SDNFV_LOG(ofp, NOTICE, "%s: connection down (%s)%s", c->name, why,
-			  t->active ? ", reconnecting" : "");
-	else if (t->active)
-		SDNFV_LOG(ofp, INFO, "%s: connection failed (%s), retrying in %u ms", c->name, why,
-			  c->backoff_ms);
-	else if (!logged)
-		SDNFV_LOG(ofp, NOTICE, "%s: connection failed (%s)", c->name, why);
+	if (t->active)
+		snprintf(retry, sizeof(retry), ", retrying in %u ms", c->backoff_ms);
+	if (error)
+		SDNFV_LOG(ofp, ERR, "%s: connection %s (%s)%s", c->name, was_up ? "down" : "failed",
+			  why, retry);
+	else if (was_up)
+		SDNFV_LOG(ofp, NOTICE, "%s: connection down (%s)%s", c->name, why, retry);
+	else
+		SDNFV_LOG(ofp, INFO, "%s: connection failed (%s)%s", c->name, why, retry);
 	if (was_up && s->p.on_down != NULL)
 		s->p.on_down(s->p.arg, c, why);
 }
@@ -735,6 +737,12 @@ static void
 chan_close(struct ofp_chan *c, const char *why)
 {
 	chan_close_logged(c, why, false);
+}
+
+static void
+chan_fail(struct ofp_chan *c, const char *why)
+{
+	chan_close_logged(c, why, true);
 }
 
 void
@@ -779,8 +787,7 @@ chan_handshake(struct ofp_chan *c, uint64_t now)
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 1;
 	tls_reason(c->ssl, ret, "TLS handshake failed", why, sizeof(why));
-	SDNFV_LOG(ofp, ERR, "%s: %s", c->name, why);
-	chan_close_logged(c, why, true);
+	chan_fail(c, why);
 	return -1;
 }
 
@@ -953,8 +960,7 @@ chan_frame(struct ofp_chan *c, unsigned int gen)
 				why, sizeof(why),
 				"bad message length %zu (< 8; version %u, type %u): protocol violation",
 				len, m[0], m[1]);
-			SDNFV_LOG(ofp, ERR, "%s: %s", c->name, why);
-			chan_close(c, why);
+			chan_fail(c, why);
 			return false;
 		}
 		if (c->in_len - pos < len)
@@ -1027,9 +1033,9 @@ chan_read(struct ofp_chan *c)
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 					return;
 				tls_reason(c->ssl, ret, "TLS read", why, sizeof(why));
-				if (e != SSL_ERROR_ZERO_RETURN)
-					SDNFV_LOG(ofp, ERR, "%s: %s", c->name, why);
-				chan_close(c, why);
+				chan_close_logged(c, why,
+						  e != SSL_ERROR_ZERO_RETURN &&
+							  e != SSL_ERROR_SYSCALL);
 				return;
 			}
 			n = ret;

@@ -722,3 +722,411 @@ Test(ofp_conn, on_msg_may_answer_and_close_its_own_channel_and_another)
 	ofp_chans_free(s);
 	free(r);
 }
+
+/* ---- TLS ---------------------------------------------------------------------------------- */
+
+/* Certificates made once per test program by ovs-pki, in a directory removed at the end: a switch
+ * (sc), a controller (ctl), and a rogue controller-signed certificate (rogue) that a switch's CA
+ * did not sign. Criterion runs each test in a child: the directory reaches it by environment. */
+#define PKI_ENV "SDNFV_TEST_OFP_PKI"
+
+static char pki_dir[64];
+
+static int
+run_quiet(const char *cmd)
+{
+	char line[1100];
+
+	snprintf(line, sizeof(line), "( %s ) </dev/null >/dev/null 2>&1", cmd);
+	return system(line);
+}
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	char cmd[1024];
+
+	(void)set;
+	if (run_quiet("command -v ovs-pki") != 0)
+		return;
+	snprintf(pki_dir, sizeof(pki_dir), "/tmp/sdnfv-ofp-pki-XXXXXX");
+	if (mkdtemp(pki_dir) == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && ovs-pki --dir=%s/pki init && ovs-pki --dir=%s/pki req+sign sc switch && "
+		 "ovs-pki --dir=%s/pki req+sign ctl controller && "
+		 "ovs-pki --dir=%s/pki req+sign rogue controller",
+		 pki_dir, pki_dir, pki_dir, pki_dir, pki_dir);
+	if (run_quiet(cmd) == 0)
+		setenv(PKI_ENV, pki_dir, 1);
+	else
+		fprintf(stderr, "test_conn: ovs-pki failed in %s\n", pki_dir);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	char cmd[256];
+
+	(void)stats;
+	if (pki_dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", pki_dir);
+		run_quiet(cmd);
+	}
+}
+
+static char key_path[3][256], cert_path[3][256], ca_path[3][256];
+
+/* Fill p with an identity: "sc" (trusts controllerca), "ctl" and "rogue" (trust switchca, except
+ * rogue, which trusts controllerca: it accepts a switch... no, the controllers' CA). */
+static void
+identity(struct ofp_chan_params *p, int slot, const char *name, const char *trusted_ca)
+{
+	const char *dir = getenv(PKI_ENV);
+
+	if (dir == NULL)
+		cr_skip_test(
+			"ovs-pki is not installed (Debian package openvswitch-pki), or failed");
+	snprintf(key_path[slot], sizeof(key_path[slot]), "%s/%s-privkey.pem", dir, name);
+	snprintf(cert_path[slot], sizeof(cert_path[slot]), "%s/%s-cert.pem", dir, name);
+	snprintf(ca_path[slot], sizeof(ca_path[slot]), "%s/pki/%s/cacert.pem", dir, trusted_ca);
+	p->ssl_private_key = key_path[slot];
+	p->ssl_certificate = cert_path[slot];
+	p->ssl_ca_certificate = ca_path[slot];
+}
+
+/* Messages both ways between two sets, a 65535-byte one among them. */
+static void
+exchange(struct rec *a, struct rec *b)
+{
+	static uint8_t big[65535];
+	uint8_t small[40];
+	size_t n_a = a->msgs, n_b = b->msgs;
+
+	make_msg(big, 19, sizeof(big), 42);
+	cr_assert_eq(ofp_chan_send(a->up_chan, small, make_msg(small, 0, 40, 1)), 0);
+	cr_assert_eq(ofp_chan_send(a->up_chan, big, sizeof(big)), 0);
+	cr_assert_eq(ofp_chan_send(b->up_chan, small, make_msg(small, 0, 40, 2)), 0);
+	cr_assert(POLL2_UNTIL(a->set, b->set, 3000,
+			      (size_t)b->msgs == n_b + 2 && (size_t)a->msgs == n_a + 1));
+	cr_assert_eq(b->lens[n_b + 1], sizeof(big));
+	cr_assert_arr_eq(b->data + b->data_len - sizeof(big), big, sizeof(big));
+	cr_assert_eq(a->lens[n_a], 40);
+	cr_assert_eq(msg_xid(a->data + a->data_len - 40), 2);
+}
+
+Test(ofp_conn, tls_connects_both_ways_with_ovs_pki_certificates)
+{
+	struct ofp_chan_params ps = { 0 }, pc = { 0 };
+	struct rec *sw = rec_new(), *ctl = rec_new();
+	struct ofp_chans *s, *c;
+	int port;
+
+	identity(&ps, 0, "sc", "controllerca");
+	identity(&pc, 1, "ctl", "switchca");
+	s = make_set(sw, &ps);
+	c = make_set(ctl, &pc);
+	/* The controller listens, the switch connects. */
+	port = listen_local(c, "pssl");
+	add_target(s, "ssl:127.0.0.1:%d", port);
+	cr_assert(POLL2_UNTIL(s, c, 3000, sw->ups == 1 && ctl->ups == 1));
+	cr_assert(strncmp(ofp_chan_name(ctl->up_chan), "pssl:", 5) == 0);
+	exchange(sw, ctl);
+	/* The switch listens, the controller connects. */
+	port = listen_local(s, "pssl");
+	add_target(c, "ssl:127.0.0.1:%d", port);
+	cr_assert(POLL2_UNTIL(s, c, 3000, sw->ups == 2 && ctl->ups == 2));
+	exchange(ctl, sw);
+	cr_assert_eq(ofp_chans_up(s), 2);
+	cr_assert_eq(ofp_chans_up(c), 2);
+	cr_assert_eq(sw->downs + ctl->downs, 0);
+	/* A close reaches the other end. */
+	ofp_chan_close(sw->up_chan, "by the test");
+	cr_assert(POLL2_UNTIL(s, c, 2000, ctl->downs == 1));
+	cr_assert(strstr(ctl->why, "closed by peer") != NULL, "%s", ctl->why);
+	ofp_chans_free(s);
+	ofp_chans_free(c);
+	free(sw);
+	free(ctl);
+}
+
+Test(ofp_conn, tls_refuses_a_client_certificate_from_another_ca)
+{
+	struct ofp_chan_params ps = { 0 }, pc = { 0 };
+	struct rec *rogue = rec_new(), *ctl = rec_new();
+	struct ofp_chans *s, *c;
+	const char *status;
+	int port, t;
+
+	/* rogue's certificate is signed by the controllers' CA; the controller trusts only the
+	 * switches'. rogue itself trusts the controller. */
+	identity(&ps, 0, "rogue", "controllerca");
+	identity(&pc, 1, "ctl", "switchca");
+	s = make_set(rogue, &ps);
+	c = make_set(ctl, &pc);
+	port = listen_local(c, "pssl");
+	add_target(s, "ssl:127.0.0.1:%d", port);
+	cr_assert(POLL2_UNTIL(s, c, 3000, ofp_chans_target_status(c, 0)[0] != '\0'));
+	status = ofp_chans_target_status(c, 0);
+	cr_assert(strstr(status,
+			 "TLS handshake failed: certificate verify failed (peer certificate:") !=
+			  NULL,
+		  "status: %s", status);
+	POLL2_UNTIL(s, c, 300, false);
+	cr_assert_eq(ctl->ups, 0, "never up on the side that refused");
+	cr_assert_eq(ofp_chans_up(s), 0, "the rogue is not up either");
+	/* Under TLS 1.3 the client finishes first and learns of the refusal from an alert. */
+	t = 0;
+	status = ofp_chans_target_status(s, t);
+	cr_assert(strstr(status, "alert") != NULL, "rogue's status: %s", status);
+	ofp_chans_free(s);
+	ofp_chans_free(c);
+	free(rogue);
+	free(ctl);
+}
+
+Test(ofp_conn, tls_refuses_a_server_certificate_from_another_ca)
+{
+	struct ofp_chan_params ps = { 0 }, pc = { 0 };
+	struct rec *sw = rec_new(), *fake = rec_new();
+	struct ofp_chans *s, *c;
+	const char *status;
+	int port;
+
+	/* The switch trusts the controllers' CA; the fake controller shows a switch certificate. */
+	identity(&ps, 0, "sc", "controllerca");
+	identity(&pc, 1, "sc", "controllerca");
+	s = make_set(sw, &ps);
+	c = make_set(fake, &pc);
+	port = listen_local(c, "pssl");
+	add_target(s, "ssl:127.0.0.1:%d", port);
+	cr_assert(POLL2_UNTIL(s, c, 3000, ofp_chans_target_status(s, 0)[0] != '\0'));
+	status = ofp_chans_target_status(s, 0);
+	cr_assert(strstr(status, "TLS handshake failed: certificate verify failed") != NULL,
+		  "status: %s", status);
+	cr_assert_eq(sw->ups, 0);
+	cr_assert_eq(fake->ups, 0);
+	ofp_chans_free(s);
+	ofp_chans_free(c);
+	free(sw);
+	free(fake);
+}
+
+Test(ofp_conn, ssl_targets_need_readable_matching_tls_files)
+{
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s;
+	char err[256] = "";
+
+	s = make_set(r, &p);
+	cr_assert_eq(ofp_chans_add_target(s, "ssl:127.0.0.1:6653", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "private key") != NULL, "%s", err);
+	cr_assert_eq(ofp_chans_add_target(s, "pssl:0:127.0.0.1", err, sizeof(err)), -EINVAL);
+	ofp_chans_free(s);
+
+	p.ssl_private_key = "/nonexistent/sc-privkey.pem";
+	p.ssl_certificate = "/nonexistent/sc-cert.pem";
+	p.ssl_ca_certificate = "/nonexistent/cacert.pem";
+	s = make_set(r, &p);
+	cr_assert_eq(ofp_chans_add_target(s, "ssl:127.0.0.1:6653", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "/nonexistent/sc-privkey.pem") != NULL, "%s", err);
+	cr_assert(strstr(err, "No such file") != NULL, "%s", err);
+	/* A tcp target needs none of them. */
+	cr_assert_geq(ofp_chans_add_target(s, "tcp:127.0.0.1:6653", err, sizeof(err)), 0, "%s",
+		      err);
+	ofp_chans_free(s);
+
+	identity(&p, 0, "sc", "controllerca");
+	snprintf(cert_path[0], sizeof(cert_path[0]), "%s/ctl-cert.pem", getenv(PKI_ENV));
+	s = make_set(r, &p);
+	cr_assert_eq(ofp_chans_add_target(s, "ssl:127.0.0.1:6653", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "mismatch") != NULL || strstr(err, "does not match") != NULL, "%s",
+		  err);
+	ofp_chans_free(s);
+	free(r);
+}
+
+/* ---- against Open vSwitch's own programs --------------------------------------------------- */
+
+static pid_t
+spawn(char *const argv[])
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void
+reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+}
+
+Test(ofp_conn, ovs_ofctl_says_hello_over_tls_to_a_pssl_target)
+{
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s;
+	char key[300], cert[300], ca[300], target[64];
+	int port;
+	pid_t pid;
+
+	identity(&p, 0, "sc", "controllerca");
+	if (run_quiet("command -v ovs-ofctl") != 0)
+		cr_skip_test("ovs-ofctl is not installed (Debian package openvswitch-common)");
+	s = make_set(r, &p);
+	port = listen_local(s, "pssl");
+	snprintf(key, sizeof(key), "--private-key=%s/ctl-privkey.pem", getenv(PKI_ENV));
+	snprintf(cert, sizeof(cert), "--certificate=%s/ctl-cert.pem", getenv(PKI_ENV));
+	snprintf(ca, sizeof(ca), "--ca-cert=%s/pki/switchca/cacert.pem", getenv(PKI_ENV));
+	snprintf(target, sizeof(target), "ssl:127.0.0.1:%d", port);
+	pid = spawn(
+		(char *[]){ "ovs-ofctl", "-O", "OpenFlow13", key, cert, ca, "show", target, NULL });
+	cr_assert(POLL_UNTIL(s, 5000, r->msgs >= 1), "no message from ovs-ofctl");
+	cr_assert_eq(r->ups, 1);
+	cr_assert_eq(r->types[0], 0, "a HELLO");
+	cr_assert_geq(r->data[0], 4, "offering OpenFlow 1.3 or later");
+	ofp_chan_close(r->up_chan, "test done");
+	reap(pid);
+	ofp_chans_free(s);
+	free(r);
+}
+
+Test(ofp_conn, an_ssl_target_reaches_ovs_testcontroller)
+{
+	struct ofp_chan_params p = { .backoff_min_ms = 100, .backoff_max_ms = 200 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s;
+	char key[300], cert[300], ca[300], target[64], ctl[300];
+	int port;
+	pid_t pid;
+
+	identity(&p, 0, "sc", "controllerca");
+	if (run_quiet("command -v ovs-testcontroller") != 0)
+		cr_skip_test("ovs-testcontroller is not installed (openvswitch-testcontroller)");
+	/* A free port for it: bound, read, released. */
+	close(reserve_port(&port));
+	snprintf(ctl, sizeof(ctl), "--unixctl=%s/tc-%d.ctl", getenv(PKI_ENV), (int)getpid());
+	snprintf(key, sizeof(key), "--private-key=%s/ctl-privkey.pem", getenv(PKI_ENV));
+	snprintf(cert, sizeof(cert), "--certificate=%s/ctl-cert.pem", getenv(PKI_ENV));
+	snprintf(ca, sizeof(ca), "--ca-cert=%s/pki/switchca/cacert.pem", getenv(PKI_ENV));
+	snprintf(target, sizeof(target), "pssl:%d:127.0.0.1", port);
+	pid = spawn((char *[]){ "ovs-testcontroller", ctl, key, cert, ca, target, NULL });
+	s = make_set(r, &p);
+	add_target(s, "ssl:127.0.0.1:%d", port);
+	cr_assert(POLL_UNTIL(s, 5000, r->msgs >= 1), "no message from ovs-testcontroller: %s",
+		  ofp_chans_target_status(s, 0));
+	cr_assert_eq(r->types[0], 0, "a HELLO");
+	reap(pid);
+	ofp_chans_free(s);
+	free(r);
+}
+
+/* ---- targets ------------------------------------------------------------------------------ */
+
+Test(ofp_conn, ipv6_targets_take_their_address_in_brackets)
+{
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s = make_set(r, &p);
+	char err[256] = "", name[64];
+	int t, port, probe = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	if (probe < 0 || bind(probe, (struct sockaddr *)&a, sizeof(a)) < 0)
+		cr_skip_test("no IPv6 loopback here");
+	close(probe);
+	t = ofp_chans_add_target(s, "ptcp:0:[::1]", err, sizeof(err));
+	cr_assert_geq(t, 0, "%s", err);
+	port = ofp_chans_bound_port(s, t);
+	add_target(s, "tcp:[::1]:%d", port);
+	cr_assert(POLL_UNTIL(s, 2000, r->ups == 2));
+	cr_assert_eq(ofp_chans_up(s), 2);
+	/* The accepted side came up first or second; find each by its name. */
+	snprintf(name, sizeof(name), "tcp:[::1]:%d", port);
+	{
+		struct rec *rr = r;
+		struct ofp_chan *c = rr->up_chan;
+		const char *n = ofp_chan_name(c);
+		char pre[64];
+
+		snprintf(pre, sizeof(pre), "ptcp:%d<-[::1]:", port);
+		cr_assert(strcmp(n, name) == 0 || strncmp(n, pre, strlen(pre)) == 0, "name %s", n);
+	}
+	/* A bare IPv6 address is fine where nothing follows it, and wrong before a port. */
+	cr_assert_geq(ofp_chans_add_target(s, "ptcp:0:::1", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ofp_chans_add_target(s, "tcp:::1:6653", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(ofp_chans_add_target(s, "tcp:[::1", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "']'") != NULL, "%s", err);
+	cr_assert_eq(ofp_chans_add_target(s, "tcp:[::1]6653", err, sizeof(err)), -EINVAL);
+	ofp_chans_free(s);
+	free(r);
+}
+
+Test(ofp_conn, bad_target_strings_are_refused_with_a_reason)
+{
+	static const struct {
+		const char *target, *reason;
+	} bad[] = {
+		{ "tcp:", "no IP address" },
+		{ "tcp:1.2.3.4:99999", "bad port" },
+		{ "tcp:1.2.3.4:0", "bad port" },
+		{ "tcp:1.2.3.4:", "bad port" },
+		{ "tcp:1.2.3.4:66a", "bad port" },
+		{ "foo:1", "unknown type 'foo'" },
+		{ "6653", "no 'type:'" },
+		{ "ptcp:abc", "bad port 'abc'" },
+		{ "ptcp:70000", "bad port" },
+		{ "ptcp:6653:localhost", "not an IP address" },
+		{ "tcp:example.org:6653", "not an IP address" },
+		{ "tcp:1.2.3:6653", "not an IP address" },
+	};
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s = make_set(r, &p);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[256] = "";
+
+		cr_assert_eq(ofp_chans_add_target(s, bad[i].target, err, sizeof(err)), -EINVAL,
+			     "%s accepted", bad[i].target);
+		cr_assert(strstr(err, bad[i].reason) != NULL, "%s: '%s' does not say '%s'",
+			  bad[i].target, err, bad[i].reason);
+	}
+	cr_assert_eq(ofp_chans_bound_port(s, 0), -EINVAL, "no target was added");
+	ofp_chans_free(s);
+	free(r);
+}
+
+Test(ofp_conn, a_port_in_use_is_refused_at_once)
+{
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s = make_set(r, &p);
+	char err[256] = "", target[64];
+	int port = listen_local(s, "ptcp"), t;
+
+	snprintf(target, sizeof(target), "ptcp:%d:127.0.0.1", port);
+	cr_assert_eq(ofp_chans_add_target(s, target, err, sizeof(err)), -EADDRINUSE);
+	cr_assert(strstr(err, "in use") != NULL, "%s", err);
+	/* The default address is every IPv4 one; the port of "ptcp:0" is the kernel's choice. */
+	t = ofp_chans_add_target(s, "ptcp:0", err, sizeof(err));
+	cr_assert_geq(t, 0, "%s", err);
+	cr_assert_gt(ofp_chans_bound_port(s, t), 0);
+	ofp_chans_free(s);
+	free(r);
+}
