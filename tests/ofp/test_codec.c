@@ -1034,6 +1034,22 @@ Test(ofp_codec, encoders_write_the_spec_lengths_and_fields)
 	ofp_buf_free(&b);
 }
 
+Test(ofp_codec, a_buffer_appends_a_copy_of_its_own_bytes_across_a_growth)
+{
+	struct ofp_buf b;
+	size_t i;
+
+	ofp_buf_init(&b);
+	ofp_buf_put(&b, NULL, 200);
+	for (i = 0; i < 200; i++)
+		b.data[i] = (uint8_t)i;
+	cr_assert_not_null(ofp_buf_put(&b, b.data, 200)); /* grows past 256 */
+	cr_assert_eq(b.len, 400);
+	cr_expect_eq(memcmp(b.data, b.data + 200, 200), 0);
+	ofp_buf_free(&b);
+	cr_expect(b.data == NULL && b.len == 0 && b.cap == 0);
+}
+
 Test(ofp_codec, packet_in_carries_in_port_in_its_match_then_two_pad_bytes)
 {
 	const uint8_t frame[] = { 0xaa, 0xbb, 0xcc };
