@@ -161,6 +161,10 @@ ofp_buf_put(struct ofp_buf *b, const void *p, size_t n)
 		return b->data == NULL ? NULL : b->data + b->len;
 	if (n > b->cap - b->len) {
 		size_t cap = b->cap != 0 ? b->cap : 256;
+		/* p may point into the buffer itself (a part of a message appended again). */
+		bool inside = p != NULL && b->data != NULL && (const uint8_t *)p >= b->data &&
+			      (const uint8_t *)p < b->data + b->len;
+		size_t at = inside ? (size_t)((const uint8_t *)p - b->data) : 0;
 		uint8_t *data;
 
 		while (cap - b->len < n) {
@@ -178,6 +182,8 @@ ofp_buf_put(struct ofp_buf *b, const void *p, size_t n)
 		}
 		b->data = data;
 		b->cap = cap;
+		if (inside)
+			p = data + at;
 	}
 	dst = b->data + b->len;
 	if (p != NULL)

@@ -957,8 +957,38 @@ Test(ofp_codec, every_message_type_cut_at_every_length_fails_with_a_length_error
 	t_raw(&b, OFPT_ECHO_REQUEST, 1, exp, sizeof(exp));
 	truncate_all(&b, "ECHO_REQUEST");
 	ofp_buf_reset(&b);
-	t_raw(&b, OFPT_FEATURES_REQUEST, 1, NULL, 0);
-	truncate_all(&b, "FEATURES_REQUEST");
+	{
+		/* The messages checked for their length only, and the empty requests. */
+		static const struct {
+			uint8_t type;
+			uint8_t body;
+			const char *name;
+		} plain[] = {
+			{ OFPT_FEATURES_REQUEST, 0, "FEATURES_REQUEST" },
+			{ OFPT_GET_CONFIG_REQUEST, 0, "GET_CONFIG_REQUEST" },
+			{ OFPT_BARRIER_REQUEST, 0, "BARRIER_REQUEST" },
+			{ OFPT_GET_ASYNC_REQUEST, 0, "GET_ASYNC_REQUEST" },
+			{ OFPT_PORT_MOD, 32, "PORT_MOD" },
+			{ OFPT_TABLE_MOD, 8, "TABLE_MOD" },
+			{ OFPT_QUEUE_GET_CONFIG_REQUEST, 8, "QUEUE_GET_CONFIG_REQUEST" },
+			{ OFPT_ERROR, 12, "ERROR" },
+		};
+		static const uint16_t mps[] = { OFPMP_DESC, OFPMP_TABLE, OFPMP_PORT_DESC,
+						OFPMP_TABLE_FEATURES, OFPMP_QUEUE };
+		const uint8_t zeros[32] = { 0 };
+		unsigned int i;
+
+		for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+			ofp_buf_reset(&b);
+			t_raw(&b, plain[i].type, 1, zeros, plain[i].body);
+			truncate_all(&b, plain[i].name);
+		}
+		for (i = 0; i < sizeof(mps) / sizeof(mps[0]); i++) {
+			ofp_buf_reset(&b);
+			t_mp_request(&b, 1, mps[i], zeros, mps[i] == OFPMP_QUEUE ? 8 : 0);
+			truncate_all(&b, "an empty multipart request");
+		}
+	}
 	ofp_buf_reset(&b);
 	{
 		size_t off = ofp_msg_begin(&b, OFPT_HELLO, 1);
@@ -1032,6 +1062,22 @@ Test(ofp_codec, encoders_write_the_spec_lengths_and_fields)
 	ofp_buf_reset(&b);
 	cr_expect_eq(b.err, 0);
 	ofp_buf_free(&b);
+}
+
+Test(ofp_codec, a_buffer_appends_a_copy_of_its_own_bytes_across_a_growth)
+{
+	struct ofp_buf b;
+	size_t i;
+
+	ofp_buf_init(&b);
+	ofp_buf_put(&b, NULL, 200);
+	for (i = 0; i < 200; i++)
+		b.data[i] = (uint8_t)i;
+	cr_assert_not_null(ofp_buf_put(&b, b.data, 200)); /* grows past 256 */
+	cr_assert_eq(b.len, 400);
+	cr_expect_eq(memcmp(b.data, b.data + 200, 200), 0);
+	ofp_buf_free(&b);
+	cr_expect(b.data == NULL && b.len == 0 && b.cap == 0);
 }
 
 Test(ofp_codec, packet_in_carries_in_port_in_its_match_then_two_pad_bytes)

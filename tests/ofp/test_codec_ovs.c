@@ -597,6 +597,11 @@ serve(struct session *s, const char *const *args)
 	}
 	for (i = 0; i < CONN_MAX; i++) {
 		if (conns[i] != NULL) {
+			struct pollfd p = { .fd = conns[i]->fd, .events = POLLIN };
+
+			/* What it sent before it exited. */
+			while (poll(&p, 1, 0) == 1 && conn_read(s, conns[i], &out))
+				;
 			close(conns[i]->fd);
 			free(conns[i]);
 		}
