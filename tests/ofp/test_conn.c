@@ -230,7 +230,7 @@ peer_read(struct ofp_chans *s, int fd, void *buf, size_t n, int ms)
 	return got;
 }
 
-/* The peer sees the connection closed within ms. */
+/* The peer sees the connection closed within ms (polling s, unless NULL). */
 static bool
 peer_sees_close(struct ofp_chans *s, int fd, int ms)
 {
@@ -242,8 +242,10 @@ peer_sees_close(struct ofp_chans *s, int fd, int ms)
 
 		if (k == 0 || (k < 0 && errno == ECONNRESET))
 			return true;
-		if (k < 0)
+		if (k < 0 && s != NULL)
 			cr_assert_geq(ofp_chans_poll(s, 2), 0);
+		else if (k < 0)
+			usleep(2000);
 	}
 	return false;
 }
@@ -1132,5 +1134,83 @@ Test(ofp_conn, a_port_in_use_is_refused_at_once)
 	cr_assert_geq(t, 0, "%s", err);
 	cr_assert_gt(ofp_chans_bound_port(s, t), 0);
 	ofp_chans_free(s);
+	free(r);
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+Test(ofp_conn, poll_waits_no_longer_than_its_timeout)
+{
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s = make_set(r, &p);
+	uint64_t t0;
+
+	listen_local(s, "ptcp");
+	t0 = now_ms();
+	cr_assert_eq(ofp_chans_poll(s, 0), 0);
+	cr_assert_leq(now_ms() - t0, 20);
+	t0 = now_ms();
+	cr_assert_eq(ofp_chans_poll(s, 100), 0);
+	cr_assert(now_ms() - t0 >= 95 && now_ms() - t0 <= 250, "waited %lu ms",
+		  (unsigned long)(now_ms() - t0));
+	ofp_chans_free(s);
+	free(r);
+}
+
+Test(ofp_conn, a_tls_peer_that_never_handshakes_blocks_nothing_and_times_out)
+{
+	struct ofp_chan_params p = { .probe_ms = 300 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s;
+	int port, fd, fd2;
+	uint64_t t0, longest = 0;
+
+	identity(&p, 0, "sc", "controllerca");
+	s = make_set(r, &p);
+	port = listen_local(s, "pssl");
+	fd = peer_connect(port);
+	peer_send(fd, "\x16\x03\x01", 3); /* the start of a record header, then silence */
+	t0 = now_ms();
+	while (ofp_chans_target_status(s, 0)[0] == '\0' && now_ms() - t0 < 2000) {
+		uint64_t t = now_ms();
+
+		cr_assert_geq(ofp_chans_poll(s, 20), 0);
+		if (now_ms() - t > longest)
+			longest = now_ms() - t;
+	}
+	cr_assert_str_eq(ofp_chans_target_status(s, 0), "TLS handshake timed out");
+	cr_assert(now_ms() - t0 >= 290, "timed out after %lu ms", (unsigned long)(now_ms() - t0));
+	cr_assert_leq(longest, 100, "one poll took %lu ms", (unsigned long)longest);
+	cr_assert(peer_sees_close(s, fd, 1000));
+	/* A plain TCP peer on a TLS listener is refused by the handshake. */
+	fd2 = peer_connect(port);
+	peer_send(fd2, "GET / HTTP/1.0\r\n\r\n", 18);
+	cr_assert(POLL_UNTIL(
+		s, 2000, strstr(ofp_chans_target_status(s, 0), "TLS handshake failed") != NULL));
+	cr_assert_eq(r->ups, 0);
+	close(fd);
+	close(fd2);
+	ofp_chans_free(s);
+	free(r);
+}
+
+Test(ofp_conn, freeing_the_set_closes_everything_without_callbacks)
+{
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s = make_set(r, &p);
+	int port = listen_local(s, "ptcp"), fa, fb;
+
+	fa = peer_connect(port);
+	fb = peer_connect(port);
+	cr_assert(POLL_UNTIL(s, 1000, r->ups == 2));
+	ofp_chans_free(s);
+	ofp_chans_free(NULL);
+	cr_assert_eq(r->downs, 0, "no on_down from ofp_chans_free()");
+	cr_assert(peer_sees_close(NULL, fa, 1000));
+	cr_assert(peer_sees_close(NULL, fb, 1000));
+	close(fa);
+	close(fb);
 	free(r);
 }
