@@ -1249,7 +1249,9 @@ chan_poll_events(const struct ofp_chan *c)
 		/* The handshake reads or writes; POLLOUT only while OpenSSL waits to write. */
 		return POLLIN | (SSL_want_write(c->ssl) ? POLLOUT : 0);
 	case CHAN_UP:
-		return POLLIN | (c->out_len > 0 ? POLLOUT : 0);
+		/* TLS may need to write to read (a key update answered on a full socket). */
+		return POLLIN |
+		       (c->out_len > 0 || (c->ssl != NULL && SSL_want_write(c->ssl)) ? POLLOUT : 0);
 	default:
 		return 0;
 	}

@@ -33,6 +33,7 @@ struct rec {
 	int ups, downs, msgs;
 	char why[256];
 	struct ofp_chan *up_chan, *down_chan;
+	char up_names[4][64];  /* names of the first channels up */
 	uint8_t data[1 << 20]; /* every message received, back to back */
 	size_t data_len;
 	size_t lens[MAX_MSGS];
@@ -50,6 +51,8 @@ on_up(void *arg, struct ofp_chan *c)
 {
 	struct rec *r = arg;
 
+	if (r->ups < 4)
+		snprintf(r->up_names[r->ups], sizeof(r->up_names[0]), "%s", ofp_chan_name(c));
 	r->ups++;
 	r->up_chan = c;
 	cr_assert(ofp_chan_is_up(c));
@@ -227,7 +230,7 @@ peer_read(struct ofp_chans *s, int fd, void *buf, size_t n, int ms)
 	return got;
 }
 
-/* The peer sees the connection closed within ms. */
+/* The peer sees the connection closed within ms (polling s, unless NULL). */
 static bool
 peer_sees_close(struct ofp_chans *s, int fd, int ms)
 {
@@ -239,8 +242,10 @@ peer_sees_close(struct ofp_chans *s, int fd, int ms)
 
 		if (k == 0 || (k < 0 && errno == ECONNRESET))
 			return true;
-		if (k < 0)
+		if (k < 0 && s != NULL)
 			cr_assert_geq(ofp_chans_poll(s, 2), 0);
+		else if (k < 0)
+			usleep(2000);
 	}
 	return false;
 }
@@ -775,8 +780,8 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 
 static char key_path[3][256], cert_path[3][256], ca_path[3][256];
 
-/* Fill p with an identity: "sc" (trusts controllerca), "ctl" and "rogue" (trust switchca, except
- * rogue, which trusts controllerca: it accepts a switch... no, the controllers' CA). */
+/* Fill p (slot: which of the static path buffers) with the key and certificate `name` made and
+ * trust the CA `trusted_ca` ("switchca" or "controllerca"); skip the test without ovs-pki. */
 static void
 identity(struct ofp_chan_params *p, int slot, const char *name, const char *trusted_ca)
 {
@@ -1056,16 +1061,17 @@ Test(ofp_conn, ipv6_targets_take_their_address_in_brackets)
 	add_target(s, "tcp:[::1]:%d", port);
 	cr_assert(POLL_UNTIL(s, 2000, r->ups == 2));
 	cr_assert_eq(ofp_chans_up(s), 2);
-	/* The accepted side came up first or second; find each by its name. */
-	snprintf(name, sizeof(name), "tcp:[::1]:%d", port);
+	/* One end is the active target, the other the connection its listener accepted. */
 	{
-		struct rec *rr = r;
-		struct ofp_chan *c = rr->up_chan;
-		const char *n = ofp_chan_name(c);
 		char pre[64];
+		int act;
 
+		snprintf(name, sizeof(name), "tcp:[::1]:%d", port);
+		act = strcmp(r->up_names[0], name) == 0 ? 0 : 1;
 		snprintf(pre, sizeof(pre), "ptcp:%d<-[::1]:", port);
-		cr_assert(strcmp(n, name) == 0 || strncmp(n, pre, strlen(pre)) == 0, "name %s", n);
+		cr_assert_str_eq(r->up_names[act], name);
+		cr_assert(strncmp(r->up_names[1 - act], pre, strlen(pre)) == 0, "%s",
+			  r->up_names[1 - act]);
 	}
 	/* A bare IPv6 address is fine where nothing follows it, and wrong before a port. */
 	cr_assert_geq(ofp_chans_add_target(s, "ptcp:0:::1", err, sizeof(err)), 0, "%s", err);
@@ -1128,5 +1134,83 @@ Test(ofp_conn, a_port_in_use_is_refused_at_once)
 	cr_assert_geq(t, 0, "%s", err);
 	cr_assert_gt(ofp_chans_bound_port(s, t), 0);
 	ofp_chans_free(s);
+	free(r);
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+Test(ofp_conn, poll_waits_no_longer_than_its_timeout)
+{
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s = make_set(r, &p);
+	uint64_t t0;
+
+	listen_local(s, "ptcp");
+	t0 = now_ms();
+	cr_assert_eq(ofp_chans_poll(s, 0), 0);
+	cr_assert_leq(now_ms() - t0, 20);
+	t0 = now_ms();
+	cr_assert_eq(ofp_chans_poll(s, 100), 0);
+	cr_assert(now_ms() - t0 >= 95 && now_ms() - t0 <= 250, "waited %lu ms",
+		  (unsigned long)(now_ms() - t0));
+	ofp_chans_free(s);
+	free(r);
+}
+
+Test(ofp_conn, a_tls_peer_that_never_handshakes_blocks_nothing_and_times_out)
+{
+	struct ofp_chan_params p = { .probe_ms = 300 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s;
+	int port, fd, fd2;
+	uint64_t t0, longest = 0;
+
+	identity(&p, 0, "sc", "controllerca");
+	s = make_set(r, &p);
+	port = listen_local(s, "pssl");
+	fd = peer_connect(port);
+	peer_send(fd, "\x16\x03\x01", 3); /* the start of a record header, then silence */
+	t0 = now_ms();
+	while (ofp_chans_target_status(s, 0)[0] == '\0' && now_ms() - t0 < 2000) {
+		uint64_t t = now_ms();
+
+		cr_assert_geq(ofp_chans_poll(s, 20), 0);
+		if (now_ms() - t > longest)
+			longest = now_ms() - t;
+	}
+	cr_assert_str_eq(ofp_chans_target_status(s, 0), "TLS handshake timed out");
+	cr_assert(now_ms() - t0 >= 290, "timed out after %lu ms", (unsigned long)(now_ms() - t0));
+	cr_assert_leq(longest, 100, "one poll took %lu ms", (unsigned long)longest);
+	cr_assert(peer_sees_close(s, fd, 1000));
+	/* A plain TCP peer on a TLS listener is refused by the handshake. */
+	fd2 = peer_connect(port);
+	peer_send(fd2, "GET / HTTP/1.0\r\n\r\n", 18);
+	cr_assert(POLL_UNTIL(
+		s, 2000, strstr(ofp_chans_target_status(s, 0), "TLS handshake failed") != NULL));
+	cr_assert_eq(r->ups, 0);
+	close(fd);
+	close(fd2);
+	ofp_chans_free(s);
+	free(r);
+}
+
+Test(ofp_conn, freeing_the_set_closes_everything_without_callbacks)
+{
+	struct ofp_chan_params p = { 0 };
+	struct rec *r = rec_new();
+	struct ofp_chans *s = make_set(r, &p);
+	int port = listen_local(s, "ptcp"), fa, fb;
+
+	fa = peer_connect(port);
+	fb = peer_connect(port);
+	cr_assert(POLL_UNTIL(s, 1000, r->ups == 2));
+	ofp_chans_free(s);
+	ofp_chans_free(NULL);
+	cr_assert_eq(r->downs, 0, "no on_down from ofp_chans_free()");
+	cr_assert(peer_sees_close(NULL, fa, 1000));
+	cr_assert(peer_sees_close(NULL, fb, 1000));
+	close(fa);
+	close(fb);
 	free(r);
 }
