@@ -430,7 +430,6 @@ churn_run(struct churn *c, struct sdnfv_flow_reader *r, const struct sdnfv_flow_
 	sdnfv_flow_reader_online(r);
 	sink += acc;
 	*hit_out = done != 0 ? hit_sum * 1000 / done : 0;
-	fprintf(stderr, "done %lu cycles %lu\n", (unsigned long)done, (unsigned long)t0);
 	return (double)done * (double)rte_get_tsc_hz() / (double)t0 / 1e6;
 }
 
