@@ -417,9 +417,11 @@ set_fields(struct flow_entry *e, uint32_t rule_id, uint32_t rule_ver, uint32_t e
 	__atomic_store_n(&e->last_used, now_ms, __ATOMIC_RELAXED);
 }
 
-struct flow_entry *
-flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms,
-		  uint32_t rule_id, uint32_t rule_ver, uint32_t epoch)
+/* Insert or update; `evict`: make room by evicting when the key's buckets (or the cache) are
+ * full, else return NULL. */
+static struct flow_entry *
+insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms, uint32_t rule_id,
+       uint32_t rule_ver, uint32_t epoch, bool evict)
 {
 	uint32_t h = key_hash(key);
 	uint16_t sig = hash_sig(h);
@@ -443,6 +445,8 @@ flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32
 	occ_p = occupied_slots(bp);
 	occ_a = occupied_slots(ba);
 	if ((occ_p == 0xff && occ_a == 0xff) || c->flows >= c->max_flows) {
+		if (!evict)
+			return NULL;
 		victim = NONE;
 		oldest_in(c, bp, occ_p, now_ms, &victim, &victim_idle);
 		oldest_in(c, ba, occ_a, now_ms, &victim, &victim_idle);
@@ -478,6 +482,20 @@ flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32
 	__atomic_store_n(&b->sig[s], sig, __ATOMIC_RELEASE);
 	c->flows++;
 	return e;
+}
+
+struct flow_entry *
+flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms,
+		  uint32_t rule_id, uint32_t rule_ver, uint32_t epoch)
+{
+	return insert(c, key, now_ms, rule_id, rule_ver, epoch, true);
+}
+
+struct flow_entry *
+flow_cache_add(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms,
+	       uint32_t rule_id, uint32_t rule_ver, uint32_t epoch)
+{
+	return insert(c, key, now_ms, rule_id, rule_ver, epoch, false);
 }
 
 unsigned int
