@@ -464,7 +464,10 @@ insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms, 
 	memcpy(&e->key, key, sizeof(e->key));
 	set_fields(e, rule_id, rule_ver, epoch, now_ms);
 
-	if (occ_p != 0xff) {
+	/* The cache fills primary buckets first (a lookup then rarely reads a second bucket);
+	 * flow_cache_add(), which must not fail, takes the emptier of the two (two choices keep
+	 * both buckets of a key from filling at the loads the cache is sized for). */
+	if (occ_p != 0xff && (evict || __builtin_popcount(occ_p) <= __builtin_popcount(occ_a))) {
 		b = bp;
 		s = (unsigned int)__builtin_ctz(~occ_p);
 		c->loc[i] = p * SLOTS + s;

@@ -13,11 +13,13 @@
  * slot's version and the table's add epoch at the time. It stands while both still hold:
  *   - the slot's version changes when its rule leaves (deleted, expired): the flows that used it
  *     must fall to another rule;
- *   - the add epoch changes when a rule is added to the classifier (a new rule may beat the
- *     cached winner of any flow it matches);
- *   - the entry itself is not killed: an exact rule added to the exact tier (below) can only beat
- *     the winner of its one key, so instead of bumping the epoch the writer kills that key's
- *     entry (stores epoch - 1 into it) and removes it from the cache.
+ *   - the add epoch changes when a rule that is not exact is added (it may beat the cached
+ *     winner of any flow it matches);
+ *   - the entry itself is not killed: an exact rule (flow_match_exact()) can only beat the
+ *     winner of its one key, whichever tier holds it (below), so instead of bumping the epoch
+ *     the writer kills that key's entry (stores epoch - 1 into it) and removes it from the
+ *     cache. Only canonical keys are cached (flow_key_canonical()), so that entry is the only
+ *     one the rule can beat.
  * Replacing a rule (same match and priority) and modifying its action change none of them: the
  * winner is the same rule, and readers read its action through an RCU pointer.
  * A reader loads the epoch once per burst, so no stale decision survives a change by more than
@@ -203,7 +205,9 @@ struct flow_entry *flow_cache_insert(struct flow_cache *c, const struct sdnfv_fl
 				     uint32_t epoch);
 
 /* Writer: as flow_cache_insert(), but never evicts: NULL (nothing changed) when the key's two
- * buckets are full, max_flows flows are cached, or no entry is free. */
+ * buckets are full, max_flows flows are cached, or no entry is free. It places a new key in the
+ * emptier of its two buckets (insert fills the primary first), so that at the cache's sizing
+ * both buckets of a key are practically never full. */
 struct flow_entry *flow_cache_add(struct flow_cache *c, const struct sdnfv_flow_key *key,
 				  uint32_t now_ms, uint32_t rule_id, uint32_t rule_ver,
 				  uint32_t epoch);
@@ -262,8 +266,10 @@ struct sdnfv_flow_table {
 	struct flow_cls *cls;               /* classifier of misses */
 	struct flow_cache *cache;           /* NULL when max_flows is 0 */
 	struct flow_cache *exact;           /* exact tier: key -> rule slot (entry rule_id) */
-	uint32_t n_exact;                   /* rules in it (readers skip it when 0) */
-	struct flow_rule_count *counts;     /* [max_readers * max_rules], reader-major */
+	/* Rules in the exact tier: readers skip it when 0. A line of its own: the writer stores it
+	 * at every exact add and delete, readers load it only to classify. */
+	uint32_t n_exact __rte_cache_aligned;
+	struct flow_rule_count *counts; /* [max_readers * max_rules], reader-major */
 
 	/* Writer state. */
 	uint32_t n_rules __rte_cache_aligned;

@@ -625,6 +625,7 @@ sdnfv_flow_add(struct sdnfv_flow_table *t, const struct sdnfv_flow_rule *rule)
 	struct flow_act *a;
 	uint32_t h, id;
 	uint64_t now;
+	bool exact;
 	int ret;
 
 	if (t == NULL || sdnfv_params_read(rule, &in, sizeof(in), known) != 0) {
@@ -667,7 +668,8 @@ sdnfv_flow_add(struct sdnfv_flow_table *t, const struct sdnfv_flow_rule *rule)
 	/* An exact rule goes to the exact tier when its key has no rule there yet and the hash has
 	 * room; else, like any rule, to the classifier. The entry is published before the slot's
 	 * visibility is set: a reader that finds it early finds the rule not visible. */
-	r->exact = exact_key(t, &in.match, &xk) && flow_cache_find(t->exact, &xk) == NULL &&
+	exact = exact_key(t, &in.match, &xk);
+	r->exact = exact && flow_cache_find(t->exact, &xk) == NULL &&
 		   flow_cache_add(t->exact, &xk, 0, id, 0, 0) != NULL;
 	if (r->exact) {
 		flow_cls_add_exact(t->cls, id);
@@ -685,8 +687,9 @@ sdnfv_flow_add(struct sdnfv_flow_table *t, const struct sdnfv_flow_rule *rule)
 	if (r->exact)
 		__atomic_store_n(&t->n_exact, t->n_exact + 1, __ATOMIC_RELEASE);
 	flow_cls_commit(t->cls);
-	if (r->exact) {
-		/* The rule can beat the cached winner of its one key only: forget that one. */
+	if (exact) {
+		/* The rule can beat the cached winner of its one key only, whichever tier holds it:
+		 * forget that one. */
 		if (t->cache != NULL)
 			flow_table_forget(t, &xk);
 	} else {

@@ -422,11 +422,14 @@ Test(flow, a_second_exact_rule_of_one_key_at_another_priority_takes_its_turn)
 	struct sdnfv_flow_reader *rd;
 	struct sdnfv_flow_table *t = test_table(16, 1, NULL, NULL);
 	struct sdnfv_flow_select sel;
+	uint32_t epoch;
 
 	cr_assert_eq(sdnfv_flow_reader_register(t, &rd), 0);
 	cr_assert_eq(sdnfv_flow_add(t, &w), 0);
 	cr_assert_eq(sdnfv_flow_add(t, &e1), 0);
+	epoch = t->epoch;
 	cr_assert_eq(sdnfv_flow_add(t, &e2), 0);
+	cr_expect_eq(t->epoch, epoch, "e2 lives in the classifier but can beat its flow only");
 	cr_expect_eq(look(rd, &k, NULL), 3);
 	sel = strict_sel(&e2);
 	cr_assert_eq(sdnfv_flow_delete(t, &sel), 1);
