@@ -463,8 +463,14 @@ to_controller(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct sdnfv_flow
 		}
 		return;
 	}
-	if (!pin_token(c) || rte_ring_sc_dequeue(c->pin_free, (void **)&pin) != 0) {
+	if (!pin_token(c)) {
 		c->limited++;
+		drop(mgr, m, SDNFV_MGR_DROP_PACKET_IN_LIMIT);
+		return;
+	}
+	if (rte_ring_sc_dequeue(c->pin_free, (void **)&pin) != 0) {
+		/* Every record waits for the agent: it is behind. */
+		c->queue_full++;
 		drop(mgr, m, SDNFV_MGR_DROP_PACKET_IN_LIMIT);
 		return;
 	}

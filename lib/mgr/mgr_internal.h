@@ -190,7 +190,7 @@ struct mgr_ctl {
 	uint16_t *gen;
 	uint64_t timeout_tsc;
 	/* Counters (dispatcher writes). */
-	uint64_t pin_sent, buffered, released, buffer_drops, no_controller, limited;
+	uint64_t pin_sent, buffered, released, buffer_drops, no_controller, limited, queue_full;
 	uint64_t packet_out;
 	/* Latency of FLOW_MOD releases: posted → first packet handed on, in TSC (dispatcher). */
 	uint64_t *lat; /* ring of the last MGR_LAT samples */
