@@ -88,7 +88,7 @@
 #define WSET       1000  /* established flows */
 #define POOL_SIZE  16383 /* mbufs of the loop, buffered ones included */
 #define RING_SIZE  16384 /* > POOL_SIZE: the out ring never refuses a packet */
-#define RX_DEPTH   4096  /* packets kept in the in port's receive ring */
+#define RX_DEPTH   8192  /* packets kept in the in port's receive ring */
 #define NEW_IDLE_S 2     /* idle timeout of the new flows' rules */
 #define PRIORITY   100
 #define MAX_RULES  (1u << 19)
@@ -957,7 +957,7 @@ feed_until(struct feeder *f, uint64_t until)
 			f->fed += n;
 			depth += n;
 		}
-		/* Half the ring is 200 us of work at 10 Mpps: a nap leaves CPU 0 to the control
+		/* Half the ring is 400 us of work at 10 Mpps: a nap leaves CPU 0 to the control
 		 * threads without starving the dispatcher. */
 		if (got < RTE_DIM(pkts) / 2 && rte_ring_count(f->rx) > RX_DEPTH / 2) {
 			f->sleeps++;
