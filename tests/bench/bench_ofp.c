@@ -890,7 +890,8 @@ take_out(struct feeder *f, struct rte_mbuf **pkts, unsigned int n, uint64_t now)
 			if (f->record && f->n_e2e < LAT_MAX) {
 				const struct stamp *s = &f->ctl->stamps[t.idx & (LAT_SLOTS - 1)];
 
-				if (__atomic_load_n(&s->idx, __ATOMIC_ACQUIRE) == t.idx)
+				if (__atomic_load_n(&s->idx, __ATOMIC_ACQUIRE) == t.idx &&
+				    s->tsc <= now)
 					f->e2e[f->n_e2e++] = now - s->tsc;
 			}
 		}
@@ -922,7 +923,9 @@ feed_until(struct feeder *f, uint64_t until)
 			break;
 		do {
 			n = rte_ring_sc_dequeue_burst(f->tx, (void **)pkts, RTE_DIM(pkts), NULL);
-			take_out(f, pkts, n, now);
+			/* Read after the dequeue: the controller shares this CPU, and may stamp a
+			 * FLOW_MOD between an earlier read and the dequeue of its packet. */
+			take_out(f, pkts, n, rte_get_tsc_cycles());
 			got += n;
 		} while (n == RTE_DIM(pkts));
 		depth = rte_ring_count(f->rx);
