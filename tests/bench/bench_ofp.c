@@ -35,7 +35,13 @@
  *  flow_setup_p50/p99: from a new flow's packet fed into the receive ring to its exit; includes
  *    the wait in the receive ring (at most depth / packet rate) and the whole PACKET_IN path.
  *  _setup: new flows whose packet came out, per second; _packet_in, _limited, _buffer_drops:
- *    the agent's counters per second over the window.
+ *    the agent's counters per second over the window (_limited: table misses not sent up, by
+ *    the rate limit or because the dispatcher's PACKET_IN records were all waiting for the
+ *    agent; their packets are dropped and do not count in the Mpps).
+ * Each measurement also prints (#) the threads' CPU shares, the load average, and how often the
+ * feeder found the receive ring empty: CPU 0 holds the feeder and every control thread, and
+ * when it is full the feeder can starve the dispatcher (a limit of this 2-core rig, not of the
+ * host). A warning says when the dispatcher did not have its CPU to itself.
  * Figures are medians over rounds (each round measures every configuration, interleaved); every
  * measurement creates the manager, its ports, the agent and the controller afresh.
  *
