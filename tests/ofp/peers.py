@@ -943,8 +943,15 @@ def scenario_failmode(tmp):
     failmode_run(tmp, "secure")
 
 
+def on_term(signum, frame):
+    raise SystemExit("terminated (signal %d)" % signum)
+
+
 def main():
-    faulthandler.register(signal.SIGTERM, chain=True)  # where a test that timed out was
+    # A test that timed out (meson sends SIGTERM) says where it was, then leaves through the
+    # finally blocks: its processes and network namespaces go.
+    signal.signal(signal.SIGTERM, on_term)
+    faulthandler.register(signal.SIGTERM, chain=True)
     scenario = sys.argv[1] if len(sys.argv) > 1 else "ofctl"
     tmp = tempfile.mkdtemp(prefix="sdnfv-ofp-peers-")
     try:
