@@ -50,6 +50,7 @@ from host import (PREFIX, SKIP, Host, check, policy_file, read_frames, sh,  # no
 OFCTL = "ovs-ofctl"
 TESTCONTROLLER = "ovs-testcontroller"
 SERVICE_BASE = 0x8000  # SDNFV_OFP_SERVICE_PORT_BASE
+T0 = time.time()  # the log says when each ovs-ofctl command ran
 
 # OpenFlow 1.3 message types (ofp_type) the captures are expected to show.
 OFPT = {"HELLO": 0, "ERROR": 1, "FEATURES_REPLY": 6, "PACKET_IN": 10, "PACKET_OUT": 13,
@@ -102,8 +103,8 @@ def ofctl(cmd, target, *args, ns=None, names=False):
         r = subprocess.run(argv, capture_output=True, text=True, timeout=20)
     except subprocess.TimeoutExpired:
         r = subprocess.CompletedProcess(argv, -1, "", "timed out")
-    print("$ %s\n  -> %d\n%s%s" % (" ".join(argv[argv.index(OFCTL):]), r.returncode,
-                                   r.stdout, r.stderr), flush=True)
+    print("$ %s\n  -> %d (at %.1f s)\n%s%s" % (" ".join(argv[argv.index(OFCTL):]), r.returncode,
+                                               time.time() - T0, r.stdout, r.stderr), flush=True)
     return r
 
 
@@ -379,7 +380,9 @@ def ofp_line(h):
 
 
 def stop_host(h, what):
+    t = time.time()
     rc, nf_rcs = h.stop()
+    print("---- %s stopped in %.1f s (at %.1f s)" % (what, time.time() - t, time.time() - T0))
     print("---- %s manager log" % what)
     print(h.text())
     for text in h.nf_output():
