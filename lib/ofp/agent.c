@@ -1759,6 +1759,10 @@ sdnfv_ofp_create(struct sdnfv_mgr *mgr, const struct sdnfv_ofp_params *params,
 	cp.ssl_ca_certificate = a->p.ssl_ca_certificate;
 	cp.probe_ms = a->p.probe_interval_ms;
 	cp.backoff_max_ms = a->p.max_backoff_ms;
+	/* The cap is the longest wait: a cap below the channel's first delay (1 s) is the first
+	 * delay too (the channel would raise the cap to it). */
+	if (a->p.max_backoff_ms < 1000)
+		cp.backoff_min_ms = a->p.max_backoff_ms;
 	cp.on_up = on_up;
 	cp.on_msg = on_msg;
 	cp.on_down = on_down;
