@@ -259,6 +259,8 @@ sdnfv_mgr__policy_rules(struct sdnfv_mgr *mgr, bool on)
 		}
 	}
 	mgr->pol_rules_on = on;
-	SDNFV_LOG(mgr, INFO, "standalone: %d policy rules %s", n, on ? "restored" : "removed");
+	SDNFV_LOG(mgr, INFO, "policy rules: %d %s", n,
+		  on ? "in the table (no controller: fail mode standalone)"
+		     : "out of the table (a controller owns it)");
 	return n;
 }

@@ -554,7 +554,7 @@ decide(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct sdnfv_flow_key *k
 		to_port(mgr, a->arg, m);
 		return true;
 	} else if (a->type == SDNFV_FLOW_ACT_CONTROLLER) {
-		if (!miss(mgr, m, key, 1, a->user, &chain))
+		if (!miss(mgr, m, key, a->reason, a->user, &chain))
 			return true;
 	} else if (a->type == SDNFV_FLOW_ACT_DROP) {
 		drop(mgr, m, SDNFV_MGR_DROP_CHAIN);

@@ -286,7 +286,7 @@ acts_of_action(const struct sdnfv_ofp *a, const struct sdnfv_flow_action *act, s
 		return;
 	case SDNFV_FLOW_ACT_CONTROLLER:
 		out->out[0].port = OFPP_CONTROLLER;
-		out->out[0].max_len = OFPCML_NO_BUFFER;
+		out->out[0].max_len = act->arg;
 		out->n_out = 1;
 		return;
 	case SDNFV_FLOW_ACT_USER:
@@ -311,7 +311,7 @@ acts_of_action(const struct sdnfv_ofp *a, const struct sdnfv_flow_action *act, s
 
 /* A FLOW_MOD's outputs as the flow table's action. Under the manager's lock (chains). */
 static int
-action_of_acts(struct sdnfv_ofp *a, const struct ofp_acts *acts, uint64_t cookie,
+action_of_acts(struct sdnfv_ofp *a, const struct ofp_acts *acts, uint64_t cookie, bool table_miss,
 	       struct sdnfv_flow_action *out, struct ofp_err *err)
 {
 	uint32_t port;
@@ -335,6 +335,10 @@ action_of_acts(struct sdnfv_ofp *a, const struct ofp_acts *acts, uint64_t cookie
 	if (port == OFPP_CONTROLLER) {
 		out->type = SDNFV_FLOW_ACT_CONTROLLER;
 		out->user = cookie; /* the PACKET_IN names the rule by its cookie */
+		out->arg = acts->out[0].max_len;
+		/* OpenFlow 1.3: what the table-miss entry (priority 0, every field wildcarded)
+		 * sends up is a miss, OFPR_NO_MATCH; other rules' packets are OFPR_ACTION. */
+		out->reason = table_miss ? OFPR_NO_MATCH : OFPR_ACTION;
 		return 0;
 	}
 	if (port == OFPP_IN_PORT) {
@@ -536,7 +540,8 @@ on_flow_mod(struct conn *c, const uint8_t *msg, size_t len, uint32_t xid, uint64
 	case OFPFC_ADD: {
 		struct sdnfv_flow_rule r = { .sz = sizeof(r) };
 
-		if (action_of_acts(a, &fm.acts, fm.cookie, &act, &err) < 0)
+		if (action_of_acts(a, &fm.acts, fm.cookie,
+				   fm.priority == 0 && sel.match.fields == 0, &act, &err) < 0)
 			goto refused;
 		r.match = sel.match;
 		r.priority = fm.priority;
@@ -568,7 +573,8 @@ on_flow_mod(struct conn *c, const uint8_t *msg, size_t len, uint32_t xid, uint64
 	}
 	case OFPFC_MODIFY:
 	case OFPFC_MODIFY_STRICT:
-		if (action_of_acts(a, &fm.acts, fm.cookie, &act, &err) < 0)
+		if (action_of_acts(a, &fm.acts, fm.cookie,
+				   fm.priority == 0 && sel.match.fields == 0, &act, &err) < 0)
 			goto refused;
 		sel.strict = fm.command == OFPFC_MODIFY_STRICT;
 		sel.priority = fm.priority;
@@ -784,8 +790,11 @@ port_counters_service(const struct sdnfv_ofp *a, uint16_t s, struct ofp_port_cou
 
 		if (nf == NULL || nf->service != s)
 			continue;
+		/* rx: what the service handed on; what its NFs dropped is its rx_dropped. */
 		pc->tx_packets += mgr->disp[id].to_nf;
-		pc->rx_packets += mgr->disp[id].from_nf;
+		pc->rx_packets +=
+			mgr->disp[id].from_nf - RTE_MIN(nf->dropped, mgr->disp[id].from_nf);
+		pc->rx_dropped += nf->dropped;
 		pc->tx_dropped += mgr->disp[id].entry_drops;
 	}
 	pc->duration_sec = (uint32_t)(d / 1000000000ull);
