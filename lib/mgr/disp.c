@@ -1000,13 +1000,17 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 
 	for (;;) {
 		bool stopping = __atomic_load_n(&mgr->stop, __ATOMIC_ACQUIRE);
+		uint64_t t_start = rte_rdtsc();
 		unsigned int i, n;
+		bool moved = false; /* this pass moved packets: its cycles are busy time */
 
 		__atomic_store_n(&mgr->epoch, mgr->epoch + 1, __ATOMIC_RELEASE);
 		if (unlikely(rte_ring_count(mgr->cmds) > 0))
 			commands(mgr);
-		if (mgr->ctl != NULL && rte_ring_count(mgr->ctl->cmds) > 0)
+		if (mgr->ctl != NULL && rte_ring_count(mgr->ctl->cmds) > 0) {
 			ctl_commands(mgr);
+			moved = true;
+		}
 
 		if (!stopping && mgr->n_running >= mgr->p.min_nfs) {
 			/* Idle time starts with the first read of the ports, not with the
@@ -1025,6 +1029,7 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 					continue;
 				mgr->ports[port].rx += n;
 				last_rx = now;
+				moved = true;
 				from_port(mgr, port, pkts, n);
 				flush(mgr);
 			}
@@ -1051,11 +1056,14 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 			d->from_nf += k;
 			route_returned(mgr, d, pkts, k);
 			flush(mgr);
+			moved = true;
 		}
 		rr++;
 		if (ds.n_touched > 0)
 			flush(mgr);
 		sdnfv_flow_reader_quiescent(mgr->disp_reader);
+		if (moved)
+			mgr->busy_cycles += rte_rdtsc() - t_start;
 
 		if ((++loops & 255) == 0 || stopping) {
 			now = sdnfv_clock_ns();

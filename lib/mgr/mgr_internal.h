@@ -274,6 +274,7 @@ struct sdnfv_mgr {
 
 	/* counters */
 	uint64_t rx, tx, to_nf, from_nf;
+	uint64_t busy_cycles; /* dispatcher passes that moved packets, in TSC cycles */
 	uint64_t drops[SDNFV_MGR_DROP__MAX];
 	uint64_t nfs_admitted, nfs_died, path_applied, path_refused, reports;
 	uint64_t register_us_max;
