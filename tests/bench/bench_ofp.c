@@ -28,6 +28,11 @@
  *    warm-up (the table of new-flow rules then holds about 2 s of them, its steady state).
  *  newflow10_pinlimit100k: newflow10 with the agent's default PACKET_IN rate limit (100000/s);
  *    the others set it to 10^8/s so that it does not cut (the limit's effect is reported apart).
+ *  newflow0_cpu0busy: newflow0 with a thread spinning on CPU 0, where the agent and the
+ *    controller run under new flows: how much of the drop is the rig's shared core (the feeder
+ *    and the dispatcher's packet data both suffer when CPU 0 is busy) rather than the host.
+ *  _capacity: packets the dispatcher took in per second of its busy time (passes that moved
+ *    packets, sdnfv_mgr_stats.busy_cycles): its own speed, less bound by what the feeder gives.
  *  rule_install_p50/p99: sdnfv_ofp_stats' release latency under newflow10 (FLOW_MOD read off the
  *    socket by the agent → its buffered packet handed on by the dispatcher; last 4096 releases).
  *  flowmod_to_tx_p50/p99: from the controller's send() of a FLOW_MOD to its buffered packet
@@ -1076,6 +1081,7 @@ struct config {
 	char name[32];
 	unsigned int pct;
 	uint32_t pin_rate;
+	bool cpu0_busy; /* a thread spins on CPU 0 during the run (the control threads' stand-in) */
 	/* per round */
 	double mpps[MAX_ROUNDS], setup[MAX_ROUNDS], pin[MAX_ROUNDS], limited[MAX_ROUNDS];
 	double bufdrop[MAX_ROUNDS], rel50[MAX_ROUNDS], rel99[MAX_ROUNDS];
@@ -1087,6 +1093,25 @@ struct result {
 	double pps, cap_pps, setup_ps, pin_ps, limited_ps, bufdrop_ps;
 	double rel50_us, rel99_us, e2e50_us, e2e99_us, set50_us, set99_us;
 };
+
+/* The control plane's stand-in: a thread on CPU 0 (the feeder's, the agent's, the
+ * controller's) that spins until told to stop. */
+static volatile int spin_stop;
+
+static void *
+spin_main(void *arg)
+{
+	cpu_set_t set;
+
+	(void)arg;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pthread_setname_np(pthread_self(), "bench-spin");
+	while (!spin_stop)
+		;
+	return NULL;
+}
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -1202,6 +1227,8 @@ measure(const struct config *cfg, unsigned int round, struct result *res)
 	struct sdnfv_ofp *agent = NULL;
 	struct feeder f = { 0 };
 	struct ctl ctl = { .lfd = -1, .fd = -1 };
+	pthread_t spin;
+	bool spinning = false;
 	struct rig g;
 	char target[64], err[256], cpu[512];
 	uint64_t hz = rte_get_tsc_hz(), t0, t1, deadline, fed_new0, out_new0, out0, fed0;
@@ -1276,6 +1303,10 @@ measure(const struct config *cfg, unsigned int round, struct result *res)
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (cfg->cpu0_busy) {
+		spin_stop = 0;
+		spinning = pthread_create(&spin, NULL, spin_main, NULL) == 0;
+	}
 	feed_until(&f, rte_get_tsc_cycles() + (uint64_t)(warm * (double)hz));
 
 	fed0 = f.fed;
@@ -1293,6 +1324,11 @@ measure(const struct config *cfg, unsigned int round, struct result *res)
 	feed_until(&f, t0 + (uint64_t)(secs * (double)hz));
 	t1 = rte_get_tsc_cycles();
 	f.record = false;
+	if (spinning) {
+		spin_stop = 1;
+		pthread_join(spin, NULL);
+		spinning = false;
+	}
 	cpu_snap(&c1);
 	sdnfv_mgr_stats(mgr, &s1);
 	sdnfv_ofp_stats(agent, &o1);
@@ -1357,6 +1393,10 @@ measure(const struct config *cfg, unsigned int round, struct result *res)
 	fflush(stdout);
 	ret = 0;
 out:
+	if (spinning) {
+		spin_stop = 1;
+		pthread_join(spin, NULL);
+	}
 	if (launched) {
 		sdnfv_mgr_stop(mgr);
 		/* The dispatcher carries what is inside the host to its end: keep draining. */
@@ -1406,6 +1446,7 @@ main(int argc, char **argv)
 		{ .name = "newflow1", .pct = 1, .pin_rate = 100000000 },
 		{ .name = "newflow10", .pct = 10, .pin_rate = 100000000 },
 		{ .name = "newflow10_pinlimit100k", .pct = 10, .pin_rate = 0 },
+		{ .name = "newflow0_cpu0busy", .pct = 0, .pin_rate = 100000000, .cpu0_busy = true },
 	};
 	const unsigned int n_cfg = RTE_DIM(cfg);
 	const char *only = NULL;
@@ -1502,6 +1543,9 @@ main(int argc, char **argv)
 		       med(cfg[1].cap) / med(cfg[0].cap));
 		printf("bench: newflow10_capacity ratio %.3f vs newflow0_capacity\n",
 		       med(cfg[2].cap) / med(cfg[0].cap));
+		printf("bench: newflow0_cpu0busy ratio %.3f vs newflow0\n", med(cfg[4].mpps) / m0);
+		printf("bench: newflow10 ratio %.3f vs newflow0_cpu0busy\n",
+		       med(cfg[2].mpps) / med(cfg[4].mpps));
 		printf("bench: rule_install_p50 %.1f us\n", med(cfg[2].rel50));
 		printf("bench: rule_install_p99 %.1f us\n", med(cfg[2].rel99));
 		printf("bench: rule_install_newflow1_p50 %.1f us\n", med(cfg[1].rel50));
