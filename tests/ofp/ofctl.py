@@ -288,8 +288,8 @@ def parse_error(m):
 def parse_packet_in(m):
     """A PACKET_IN as a dict; raises ValueError/struct.error when malformed."""
     buffer_id, total_len, reason, table_id, cookie = struct.unpack_from("!IHBBQ", m.raw, 8)
-    fields, mlen = parse_match(m.raw, 32)
-    off = 32 + mlen
+    fields, mlen = parse_match(m.raw, 24)
+    off = 24 + mlen
     if m.raw[off:off + 2] != b"\0\0":
         raise ValueError("the 2 pad bytes after the match are not zero")
     in_port = fields.get(OXM_IN_PORT, (None,))[0]
@@ -373,6 +373,8 @@ class Conn:
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.queue = []
+        self.answer_probes = True
+        self.probes = 0
         self.eof = False
         self.their_hello = None
         if do_hello:
@@ -428,6 +430,11 @@ class Conn:
                 if len(self.buf) >= ln:
                     m = Msg(self.buf[:ln])
                     self.buf = self.buf[ln:]
+                    if m.type == OFPT_ECHO_REQUEST and self.answer_probes:
+                        # The agent's inactivity probe: answered, as a controller does.
+                        self.probes += 1
+                        self.send(msg(OFPT_ECHO_REPLY, m.body, m.xid)[0])
+                        continue
                     return m
             if not self._read(deadline - time.time()):
                 return None

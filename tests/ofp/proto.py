@@ -749,22 +749,24 @@ def scenario_miss(tmp):
         got = r.wait_output(lambda fr: len(f3.of(fr)) >= 1)
         check(f3.of(got) == [f3.frame(0)], "PACKET_OUT's frame left by the port")
 
-        # FLOW_REMOVED: idle timeout (flag set), delete (flag set), not when unset.
-        f4, f5, f6 = Flow(4), Flow(5), Flow(6)
+        # FLOW_REMOVED: idle and hard timeouts and delete (flag set), not when unset.
+        f4, f5, f6, f7 = Flow(4), Flow(5), Flow(6), Flow(7)
         c.send(of.flow_mod(f4.match(r.p_in), of.apply_actions(of.output(r.p_out)), priority=300,
                            idle=1, cookie=0xabc1, flags=of.OFPFF_SEND_FLOW_REM)[0])
         c.send(of.flow_mod(f5.match(r.p_in), of.apply_actions(of.output(r.p_out)), priority=301,
                            cookie=0xabc2, flags=of.OFPFF_SEND_FLOW_REM)[0])
         c.send(of.flow_mod(f6.match(r.p_in), of.apply_actions(of.output(r.p_out)), priority=302,
                            cookie=0xabc3, idle=1)[0])
-        expect_no_error(c, "three rules, two with SEND_FLOW_REM")
-        r.send(f4.frames(0, 4) + f5.frames(0, 2) + f6.frames(0, 1))
-        r.wait_output(lambda fr: len(f4.of(fr)) + len(f5.of(fr)) + len(f6.of(fr)) >= 7)
+        c.send(of.flow_mod(f7.match(r.p_in), of.apply_actions(of.output(r.p_out)), priority=303,
+                           cookie=0xabc4, hard=1, flags=of.OFPFF_SEND_FLOW_REM)[0])
+        expect_no_error(c, "four rules, three with SEND_FLOW_REM")
+        r.send(f4.frames(0, 4) + f5.frames(0, 2) + f6.frames(0, 1) + f7.frames(0, 3))
+        r.wait_output(lambda fr: sum(len(f.of(fr)) for f in (f4, f5, f6, f7)) >= 10)
         t0 = time.time()
         c.send(of.flow_mod(f5.match(r.p_in), command=of.OFPFC_DELETE_STRICT, priority=301)[0])
         rems = []
         deadline = time.time() + 5
-        while time.time() < deadline and len(rems) < 2:
+        while time.time() < deadline and len(rems) < 3:
             rems += [of.parse_flow_removed(m) for m in c.collect(of.OFPT_FLOW_REMOVED, 0.2)]
         t_idle = time.time() - t0
         by_cookie = {x["cookie"]: x for x in rems}
@@ -786,19 +788,24 @@ def scenario_miss(tmp):
         check(dele is not None and dele["reason"] == of.OFPRR_DELETE and
               dele["packet_count"] == 2 and dele["priority"] == 301,
               "FLOW_REMOVED, reason DELETE, 2 packets, for the deleted rule (%r)" % (dele,))
+        hard = by_cookie.get(0xabc4)
+        check(hard is not None and hard["reason"] == of.OFPRR_HARD_TIMEOUT and
+              hard["packet_count"] == 3 and hard["hard_timeout"] == 1,
+              "FLOW_REMOVED, reason HARD_TIMEOUT, 3 packets, for the rule with a hard timeout "
+              "(%r)" % (hard,))
         more = [of.parse_flow_removed(m) for m in c.collect(of.OFPT_FLOW_REMOVED, 1.5)]
         check(0xabc3 not in [x["cookie"] for x in rems + more],
               "no FLOW_REMOVED for a rule without SEND_FLOW_REM")
         body = c.multipart(of.flow_stats_request())
         left = [e["cookie"] for e in of.parse_flow_stats(body)] if isinstance(body, bytes) else None
-        check(left is not None and not {0xabc1, 0xabc2, 0xabc3} & set(left),
-              "the three rules are gone from flow stats (%s)" % left)
+        check(left is not None and not {0xabc1, 0xabc2, 0xabc3, 0xabc4} & set(left),
+              "the four rules are gone from flow stats (%s)" % left)
 
         c.close()
         rc, ofs = r.stop()
         check(rc == 0, "the manager stops cleanly (%s)" % rc)
-        check(ofs.get("buffer_released", 0) == 9, "buffer_released: 5 + 4 (%s)"
-              % ofs.get("buffer_released"))
+        check(ofs.get("buffer_released", 0) == 10, "buffer_released: 5 + 4 + 1 (the dropped one) "
+              "(%s)" % ofs.get("buffer_released"))
         check(ofs.get("packet_out", 0) >= 3, "packet_out counted (%s)" % ofs.get("packet_out"))
     finally:
         r.cleanup()
@@ -876,15 +883,23 @@ def scenario_ports(tmp):
         deadline = time.time() + 20
         while time.time() < deadline and not ps:
             ps = [of.parse_port_status(m) for m in c.collect(of.OFPT_PORT_STATUS, 0.2)]
-        add = [p for p in ps if p["name"] == "probe7"]
-        check(len(add) >= 1 and add[0]["reason"] == of.OFPPR_ADD,
-              "an NF of a new service registers: PORT_STATUS ADD named after it (%r)" % ps)
-        port_no = add[0]["port_no"] if add else None
-        if add:
-            check(port_no == of.SERVICE_PORT_BASE + 0,
+        deadline = time.time() + 2
+        while time.time() < deadline:
+            ps += [of.parse_port_status(m) for m in c.collect(of.OFPT_PORT_STATUS, 0.2)]
+        mine = [p for p in ps if p["name"] == "probe7"]
+        print("  PORT_STATUS after the NF registered: %s" % [
+            (hex(p["port_no"]), p["name"], p["reason"], p["state"]) for p in ps])
+        check(len(mine) >= 1 and mine[0]["reason"] == of.OFPPR_ADD,
+              "an NF of a new service registers: PORT_STATUS ADD named after it")
+        check(len(ps) == len(mine), "and nothing about other ports")
+        port_no = mine[0]["port_no"] if mine else None
+        if mine:
+            check(all(p["port_no"] == port_no for p in mine) and
+                  port_no == of.SERVICE_PORT_BASE + 0,
                   "its port is 0x8000 + the service id 0 (0x%x)" % port_no)
-            check(not add[0]["state"] & of.OFPPS_LINK_DOWN,
-                  "the port is up once the NF is there (state 0x%x)" % add[0]["state"])
+            check(mine[-1]["state"] & of.OFPPS_LIVE and
+                  not mine[-1]["state"] & of.OFPPS_LINK_DOWN,
+                  "the port is live once the NF is there (state 0x%x)" % mine[-1]["state"])
         body = c.multipart(of.multipart_request(of.OFPMP_PORT_DESC))
         listed = [of.parse_port(body, o) for o in range(0, len(body) - 63, 64)] \
             if isinstance(body, bytes) else []
@@ -896,10 +911,26 @@ def scenario_ports(tmp):
         deadline = time.time() + 10
         while time.time() < deadline and not ps:
             ps = [of.parse_port_status(m) for m in c.collect(of.OFPT_PORT_STATUS, 0.2)]
+        deadline = time.time() + 1
+        while time.time() < deadline:
+            ps += [of.parse_port_status(m) for m in c.collect(of.OFPT_PORT_STATUS, 0.2)]
+        print("  PORT_STATUS after the NF left: %s" % [
+            (hex(p["port_no"]), p["name"], p["reason"], p["state"]) for p in ps])
         down = [p for p in ps if p["port_no"] == port_no]
         check(len(down) == 1 and down[0]["reason"] == of.OFPPR_MODIFY and
               down[0]["state"] & of.OFPPS_LINK_DOWN and down[0]["name"] == "probe7",
-              "the NF leaves: PORT_STATUS MODIFY with LINK_DOWN (%r)" % ps)
+              "the NF leaves: PORT_STATUS MODIFY with LINK_DOWN")
+        check(len(ps) == len(down), "and nothing about other ports (an NF's exit leaves the "
+              "host's ports alone)")
+        # The host's ports still work after the NF left.
+        c.send(of.flow_mod(of.match(of.oxm(of.OXM_IN_PORT, of.u32(r.p_in))),
+                           of.apply_actions(of.output(r.p_out)))[0])
+        expect_no_error(c, "a rule in_port -> out")
+        f = Flow(9)
+        r.send(f.frames(0, 10))
+        got = r.wait_output(lambda fr: len(f.of(fr)) >= 10)
+        check(f.of(got) == f.frames(0, 10), "traffic leaves by the pcap port after the NF "
+              "left (%d of 10)" % len(f.of(got)))
         c.close()
         rc, _ = r.stop()
         check(rc == 0, "the manager stops cleanly (%s)" % rc)
@@ -986,6 +1017,8 @@ def scenario_smart(tmp):
 
         body = c.multipart(of.port_stats_request(scrub))
         before = of.parse_port_stats(body).get(scrub) if isinstance(body, bytes) else None
+        check(before is not None and before["tx_packets"] == 0,
+              "the refused redirect sent nothing to scrub (port stats %s)" % before)
         fb = Flow(2)
         r.send(fb.frames(0, 10), gap=0.01)
         got = r.wait_output(lambda fr: len(fb.of(fr)) >= 10)
@@ -994,6 +1027,7 @@ def scenario_smart(tmp):
         rep = reports(1.0)
         check(len(rep) == 1, "one PATH_CHANGE report for flow B (%d)" % len(rep))
         cookie = None
+        fields = None
         if rep:
             x = rep[0]
             cookie = x["cookie"]
@@ -1003,7 +1037,7 @@ def scenario_smart(tmp):
                   "0x53445041544800xx (0x%x)" % cookie)
             check(x["service_port"] == ids and x["target_port"] == scrub,
                   "flow B: service port ids, target port scrub")
-            fl = x["fields"]
+            fl = fields = x["fields"]
             check(fl.get(of.OXM_IPV4_SRC, (None,))[0] == of.ip4(fb.src) and
                   fl.get(of.OXM_IPV4_DST, (None,))[0] == of.ip4(fb.dst) and
                   fl.get(of.OXM_UDP_SRC, (None,))[0] == of.u16(fb.sport) and
@@ -1024,11 +1058,20 @@ def scenario_smart(tmp):
         if pin:
             check(scrub in pin[0]["outputs"], "its instructions name scrub's port (%s)"
                   % pin[0]["outputs"])
+            check(pin[0]["fields"] == fields, "its match is the report's (%r)"
+                  % pin[0]["fields"])
         body = c.multipart(of.port_stats_request(scrub))
         after = of.parse_port_stats(body).get(scrub) if isinstance(body, bytes) else None
         check(before is not None and after is not None and
-              after["tx_packets"] > before["tx_packets"],
-              "scrub's port counters grew (%s -> %s)" % (before, after))
+              7 <= after["tx_packets"] - before["tx_packets"] <= 8,
+              "scrub's port counters grew by flow B's packets after the third (%s -> %s)"
+              % (before, after))
+        if before is not None and after is not None:
+            n = after["tx_packets"] - before["tx_packets"]
+            check(after["tx_bytes"] - before["tx_bytes"] == n * fb.size or
+                  after["tx_bytes"] == (1 << 64) - 1,
+                  "and its byte counter with them, or all ones if it has none (%d packets, %d "
+                  "bytes)" % (n, after["tx_bytes"] - before["tx_bytes"]))
         c.close()
         rc, ofs = r.stop()
         check(rc == 0, "the manager stops cleanly (%s)" % rc)
