@@ -65,10 +65,28 @@ OXM_IN_PORT, OXM_ETH_DST, OXM_ETH_SRC, OXM_ETH_TYPE = 0, 3, 4, 5
 OXM_IP_DSCP, OXM_IP_PROTO, OXM_IPV4_SRC, OXM_IPV4_DST = 8, 10, 11, 12
 OXM_TCP_SRC, OXM_TCP_DST, OXM_UDP_SRC, OXM_UDP_DST = 13, 14, 15, 16
 
-# SDNFV's experimenter messages (include/sdnfv/ofp.h).
+# SDNFV's experimenter messages (include/sdnfv/ofp.h; proto.py compares these with what the
+# header declares, through tests/ofp/proto_layouts.c).
 SDNFV_EXPERIMENTER = 0x53444e46
 SDNFV_EXP_PATH_CHANGE, SDNFV_EXP_SET_ALTERNATIVES = 1, 2
 SERVICE_PORT_BASE = 0x8000
+ALLOW_SKIP, ALLOW_RESTORE, ALLOW_REDIRECT_ANY = 0x1, 0x2, 0x4
+PATH_CHANGE_FIELDS = (("nf_id", "I"), ("service_port", "I"), ("target_port", "I"), ("op", "B"),
+                      ("applied", "B"), ("pad", "H"), ("cookie", "Q"))
+ALTERNATIVES_FIELDS = (("service_port", "I"), ("allow", "H"), ("n_redirect", "H"))
+
+
+def layout_fmt(fields):
+    return "!" + "".join(t for _, t in fields)
+
+
+def layout_text(name, fields):
+    """A layout as proto_layouts prints one: name, size, then field offset:size."""
+    out = ["%s %d" % (name, struct.calcsize(layout_fmt(fields)))]
+    for i, (f, t) in enumerate(fields):
+        out.append("%s %d:%d" % (f, struct.calcsize(layout_fmt(fields[:i])), struct.calcsize(
+            "!" + t)))
+    return " ".join(out)
 
 _xid = [0x1000]
 
@@ -258,7 +276,8 @@ def port_stats_request(port=OFPP_ANY):
 
 
 def set_alternatives(service_port, allow, redirect_ports):
-    body = struct.pack("!IHH", service_port, allow, len(redirect_ports))
+    body = struct.pack(layout_fmt(ALTERNATIVES_FIELDS), service_port, allow,
+                       len(redirect_ports))
     body += b"".join(u32(p) for p in redirect_ports)
     return msg(OFPT_EXPERIMENTER, struct.pack("!II", SDNFV_EXPERIMENTER,
                                               SDNFV_EXP_SET_ALTERNATIVES) + body)

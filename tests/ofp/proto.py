@@ -49,7 +49,7 @@ from scapy.all import IP, UDP, Ether, Raw  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, HERE)
-from host import (RUNTIME, SKIP, check, verdict, read_frames, sh,  # noqa: E402
+from host import (BUILD, RUNTIME, SKIP, check, verdict, read_frames, sh,  # noqa: E402
                   Host, policy_file)
 import ofctl as of  # noqa: E402
 from ofctl import Conn, Closed  # noqa: E402
@@ -274,6 +274,18 @@ def pins_of(pins, flow):
     return out
 
 
+def pins_for(c, flow, timeout=3.0, settle=0.3):
+    """The PACKET_INs of a flow: waits up to timeout for the first, then settle seconds more
+    for any other (PACKET_INs of other flows are dropped)."""
+    got = []
+    deadline = time.time() + timeout
+    while not got and time.time() < deadline:
+        got = pins_of(c.collect(of.OFPT_PACKET_IN, 0.05), flow)
+    if got:
+        got += pins_of(c.collect(of.OFPT_PACKET_IN, settle), flow)
+    return got
+
+
 def packet_in_checks(p, flow, frame, in_port, what, miss_send_len=128):
     check(p["reason"] == of.OFPR_NO_MATCH, "%s: reason NO_MATCH (%d)" % (what, p["reason"]))
     check(p["table_id"] == 0, "%s: table 0" % what)
@@ -359,7 +371,7 @@ def scenario_session(tmp):
 
         f = Flow(1)
         r.send(f.frames(0, 1))
-        p = pins_of(c.collect(of.OFPT_PACKET_IN, 1.0), f)
+        p = pins_for(c, f)
         check(len(p) == 1, "a new flow: one PACKET_IN (%d)" % len(p))
         if p:
             packet_in_checks(p[0], f, f.frame(0), r.p_in, "miss_send_len 64", 64)
@@ -368,7 +380,7 @@ def scenario_session(tmp):
         c.send(of.set_config(0, of.OFPCML_NO_BUFFER)[0])
         f = Flow(2)
         r.send(f.frames(0, 1))
-        p = pins_of(c.collect(of.OFPT_PACKET_IN, 1.0), f)
+        p = pins_for(c, f)
         check(len(p) == 1, "miss_send_len NO_BUFFER: one PACKET_IN (%d)" % len(p))
         if p:
             check(p[0]["buffer_id"] == of.OFP_NO_BUFFER and p[0]["data"] == f.frame(0),
@@ -406,7 +418,7 @@ def scenario_session(tmp):
         c.send(of.set_async()[0])
         f = Flow(4)
         r.send(f.frames(0, 1))
-        p = pins_of(c.collect(of.OFPT_PACKET_IN, 1.0), f)
+        p = pins_for(c, f)
         check(len(p) == 1, "packet_in masked on again: the next new flow's PACKET_IN (%d)"
               % len(p))
 
@@ -414,8 +426,8 @@ def scenario_session(tmp):
         c2 = r.connect()
         f = Flow(5)
         r.send(f.frames(0, 1))
-        p1 = pins_of(c.collect(of.OFPT_PACKET_IN, 1.0), f)
-        p2 = pins_of(c2.collect(of.OFPT_PACKET_IN, 0.3), f)
+        p1 = pins_for(c, f)
+        p2 = pins_for(c2, f, 1.0)
         check(len(p1) == 1 and len(p2) == 1 and p1[0]["buffer_id"] == p2[0]["buffer_id"],
               "two equal controllers: each gets the PACKET_IN, same buffer (%d, %d)"
               % (len(p1), len(p2)))
@@ -444,7 +456,7 @@ def scenario_session(tmp):
                      "a slave's PACKET_OUT", of.OFPET_BAD_REQUEST, [of.OFPBRC_IS_SLAVE])
         f = Flow(6)
         r.send(f.frames(0, 1))
-        p2 = pins_of(c2.collect(of.OFPT_PACKET_IN, 1.0), f)
+        p2 = pins_for(c2, f)
         p1 = pins_of(c.collect(of.OFPT_PACKET_IN, 0.3), f)
         check(len(p2) == 1 and len(p1) == 0,
               "the master gets the PACKET_IN, the slave none by default (%d, %d)"
@@ -690,7 +702,7 @@ def scenario_miss(tmp):
         # all of them through the new rule, in order.
         f1 = Flow(1)
         r.send(f1.frames(0, 5), gap=0.005)
-        p = pins_of(c.collect(of.OFPT_PACKET_IN, 1.0), f1)
+        p = pins_for(c, f1)
         check(len(p) == 1, "5 packets of a new flow: exactly one PACKET_IN (%d)" % len(p))
         bid1 = None
         if p:
@@ -725,7 +737,7 @@ def scenario_miss(tmp):
         # A PACKET_OUT naming the buffer releases the flow's packets with its actions.
         f2 = Flow(2)
         r.send(f2.frames(0, 4), gap=0.005)
-        p = pins_of(c.collect(of.OFPT_PACKET_IN, 1.0), f2)
+        p = pins_for(c, f2)
         check(len(p) == 1, "a second flow: one PACKET_IN (%d)" % len(p))
         if p:
             c.send(of.packet_out([of.output(r.p_out)], buffer_id=p[0]["buffer_id"],
@@ -735,7 +747,7 @@ def scenario_miss(tmp):
             check(f2.of(got) == f2.frames(0, 4),
                   "PACKET_OUT released the 4 packets, in order (%d)" % len(f2.of(got)))
         r.send(f2.frames(4, 1))
-        p = pins_of(c.collect(of.OFPT_PACKET_IN, 1.0), f2)
+        p = pins_for(c, f2)
         check(len(p) == 1, "no rule was installed: the flow's next packet is a miss again (%d)"
               % len(p))
         if p:
@@ -822,7 +834,7 @@ def scenario_limits(tmp):
         # An unanswered buffer times out: its packets are dropped and counted.
         f = Flow(1)
         r.send(f.frames(0, 3), gap=0.005)
-        p = pins_of(c.collect(of.OFPT_PACKET_IN, 0.15), f)
+        p = pins_for(c, f, 1.0, 0.05)
         check(len(p) == 1, "a new flow: one PACKET_IN (%d)" % len(p))
         time.sleep(0.6)
         st = r.stats() or {}
@@ -939,6 +951,18 @@ def scenario_ports(tmp):
 
 
 def scenario_smart(tmp):
+    # The experimenter layouts this controller uses are the header's, byte for byte.
+    res = sh(os.path.join(BUILD, "tests", "ofp", "proto_layouts"))
+    want = [of.layout_text("path_change", of.PATH_CHANGE_FIELDS),
+            of.layout_text("alternatives", of.ALTERNATIVES_FIELDS),
+            "constants experimenter %d path_change %d set_alternatives %d service_port_base %d "
+            "allow_skip %d allow_restore %d allow_redirect_any %d" % (
+                of.SDNFV_EXPERIMENTER, of.SDNFV_EXP_PATH_CHANGE, of.SDNFV_EXP_SET_ALTERNATIVES,
+                of.SERVICE_PORT_BASE, of.ALLOW_SKIP, of.ALLOW_RESTORE, of.ALLOW_REDIRECT_ANY)]
+    got = res.stdout.strip().split("\n")
+    for w, g in zip(want, got + [""] * 3):
+        check(w == g, "sdnfv/ofp.h's layout is the test's: %s%s" % (
+            w, "" if w == g else " (the header: %s)" % g))
     r = Rig(tmp, policy="services:\n  ids: {}\n  scrub: {}\n")
     try:
         if not r.ready:
@@ -976,17 +1000,16 @@ def scenario_smart(tmp):
                     check(False, "an unexpected experimenter message %r" % m)
                     continue
                 try:
-                    nf_id, sp, tp, op, applied, pad, cookie = struct.unpack_from(
-                        "!IIIBBHQ", m.raw, 16)
+                    x = dict(zip([f for f, _ in of.PATH_CHANGE_FIELDS], struct.unpack_from(
+                        of.layout_fmt(of.PATH_CHANGE_FIELDS), m.raw, 16)))
                     fields, mlen = of.parse_match(m.raw, 40)
                 except (ValueError, struct.error) as e:
                     check(False, "a PATH_CHANGE report parses (%s: %r)" % (e, m))
                     continue
                 check(m.length == 40 + mlen, "PATH_CHANGE: 16 + 24 bytes + the padded match "
                       "(%d = 40 + %d)" % (m.length, mlen))
-                got.append({"nf_id": nf_id, "service_port": sp, "target_port": tp, "op": op,
-                            "applied": applied, "pad": pad, "cookie": cookie,
-                            "fields": fields, "xid": m.xid})
+                x["fields"] = fields
+                got.append(x)
             return got
 
         # Not allowed yet: the redirect is refused and reported so.
@@ -1037,6 +1060,10 @@ def scenario_smart(tmp):
                   "0x53445041544800xx (0x%x)" % cookie)
             check(x["service_port"] == ids and x["target_port"] == scrub,
                   "flow B: service port ids, target port scrub")
+            m = re.search(r"NF ids \(pid \d+, lcore \d+\) registered as id (\d+)", r.h.text())
+            check(m is not None and x["nf_id"] == int(m.group(1)),
+                  "flow B: nf_id %d is the ids NF's (%s)" % (x["nf_id"],
+                                                             m.group(1) if m else None))
             fl = fields = x["fields"]
             check(fl.get(of.OXM_IPV4_SRC, (None,))[0] == of.ip4(fb.src) and
                   fl.get(of.OXM_IPV4_DST, (None,))[0] == of.ip4(fb.dst) and
