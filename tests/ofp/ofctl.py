@@ -399,6 +399,8 @@ class Conn:
         if do_hello:
             self.their_hello = self.expect(OFPT_HELLO, None, 5)
             self.send(hello()[0])
+            # Answered only once the session is up: asynchronous messages flow from then on.
+            self.up = self.echo_ok(5)
 
     def close(self):
         try:

@@ -386,6 +386,7 @@ def scenario_session(tmp):
             check(p[0]["buffer_id"] != of.OFP_NO_BUFFER, "the PACKET_IN names a buffer")
 
         c.send(of.set_config(0, of.OFPCML_NO_BUFFER)[0])
+        expect_no_error(c, "SET_CONFIG miss_send_len NO_BUFFER")  # the BARRIER: it applied
         f = Flow(2)
         r.send(f.frames(0, 1))
         p = pins_for(c, f)
@@ -395,6 +396,7 @@ def scenario_session(tmp):
                   "miss_send_len NO_BUFFER: the whole frame, no buffer (buffer 0x%x, %d bytes)"
                   % (p[0]["buffer_id"], len(p[0]["data"])))
         c.send(of.set_config(0, 128)[0])
+        expect_no_error(c, "SET_CONFIG miss_send_len 128")
 
         data = bytes(range(256)) * 2
         xid = c.request(of.echo_request(data))
@@ -424,6 +426,7 @@ def scenario_session(tmp):
         p = pins_of(c.collect(of.OFPT_PACKET_IN, 0.8), f)
         check(len(p) == 0, "packet_in masked off: no PACKET_IN for a new flow (%d)" % len(p))
         c.send(of.set_async()[0])
+        expect_no_error(c, "SET_ASYNC back to the defaults")
         f = Flow(4)
         r.send(f.frames(0, 1))
         p = pins_for(c, f)
