@@ -1,11 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Fuzz with libFuzzer for a while: the packet parser (pkt), starting from every packet of the
-# captures the tests use (one corpus file per packet), the rules text format (flow_text), or the
-# host policy file (policy).
+# captures the tests use (one corpus file per packet), the rules text format (flow_text), the
+# host policy file (policy), or the OpenFlow 1.3 codec (ofp).
 # usage: scripts/fuzz.sh [seconds] [target]   (default 600 s; target pkt (default) or flow_text:
 #        the rules text format, seeded with the lines of examples/flow_embed/rules.txt; or policy:
-#        the policy file, seeded with examples/manager/policy.yaml)
+#        the policy file, seeded with examples/manager/policy.yaml; or ofp: OpenFlow messages as a
+#        controller sends them, seeded by tests/fuzz/ofp_seeds.c (built with the target: one
+#        well-formed message of each type per file, flow-mods with the matches ovs-ofctl sends,
+#        and one file of them all back to back))
 # Run it under `nice` on a shared machine.
 # Prints one line: "fuzz: <target> <seconds> s, <executions> executions, cov: N ft: N, crashes: N".
 set -eu
@@ -13,8 +16,8 @@ set -eu
 secs=${1:-600}
 target=${2:-pkt}
 case $target in
-pkt|flow_text|policy) ;;
-*) echo "fuzz.sh: unknown target '$target' (pkt, flow_text, policy)" >&2; exit 2 ;;
+pkt|flow_text|policy|ofp) ;;
+*) echo "fuzz.sh: unknown target '$target' (pkt, flow_text, policy, ofp)" >&2; exit 2 ;;
 esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
@@ -26,6 +29,7 @@ if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" "$root" -Dfuzzing=true -Ddocs=disabled >/dev/null
 fi
 ninja -C "$build" "tests/fuzz/fuzz_$target" >/dev/null
+[ "$target" = ofp ] && ninja -C "$build" tests/fuzz/ofp_seeds >/dev/null
 
 # Seed: the shared captures, the kernel capture, the Debian-packaged ones. A few lines of
 # Python read the pcap format (either byte order, micro- or nanosecond) and stop quietly at a
@@ -39,6 +43,7 @@ if [ "$target" = flow_text ]; then
 	done
 fi
 [ "$target" = policy ] && cp "$root/examples/manager/policy.yaml" "$corpus/seed-example"
+[ "$target" = ofp ] && "$build/tests/fuzz/ofp_seeds" "$corpus" >&2
 shared=${SDNFV_SHARED_PCAPS:-$root/../shared/pcaps}
 [ "$target" = pkt ] && python3 - "$corpus" "$shared"/*.pcap "$root"/tests/pkt/data/*.pcap \
 	/usr/share/doc/python3-dpkt/examples/data/*.pcap \

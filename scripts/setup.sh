@@ -26,18 +26,20 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- packages ---------------------------------------------------------------------------------
-# build: compiler, meson, DPDK, libnuma, liburcu, libpcap, libyaml (policy files); tests: Criterion,
-# tshark (parser oracle), scapy; network namespaces for captures; docs: doxygen; fuzzing and
-# sanitizers: clang and its runtimes; real captures shipped by Debian packages (python3-dpkt,
-# pcapfix, gopacket); example NFs: Hyperscan (dpi); their tests' real peers: nftables (firewall),
-# coturn's STUN client and server (nat).
+# build: compiler, meson, DPDK, libnuma, liburcu, libpcap, libyaml (policy files), OpenSSL (the
+# OpenFlow channel's TLS); tests: Criterion, tshark (parser oracle), scapy; network namespaces for
+# captures; docs: doxygen; fuzzing and sanitizers: clang and its runtimes; real captures shipped by
+# Debian packages (python3-dpkt, pcapfix, gopacket); example NFs: Hyperscan (dpi); their tests' real
+# peers: nftables (firewall), coturn's STUN client and server (nat); the OpenFlow agent's: Open
+# vSwitch's ovs-ofctl, ovs-testcontroller and ovs-pki (certificates for the TLS tests).
 packages="build-essential g++ pkg-config meson ninja-build
-	libdpdk-dev dpdk-dev dpdk-doc libnuma-dev liburcu-dev libpcap-dev libyaml-dev
+	libdpdk-dev dpdk-dev dpdk-doc libnuma-dev liburcu-dev libpcap-dev libyaml-dev libssl-dev
 	libcriterion-dev doxygen graphviz
 	clang clang-format libclang-rt-14-dev
 	tshark python3 python3-scapy python3-dpkt pcapfix golang-github-google-gopacket-dev
 	iproute2 tcpdump iputils-ping netcat-openbsd ethtool binutils
-	libhyperscan-dev nftables coturn"
+	libhyperscan-dev nftables coturn
+	openvswitch-common openvswitch-testcontroller openvswitch-pki"
 
 missing=""
 for p in $packages; do

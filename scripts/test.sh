@@ -3,7 +3,7 @@
 # Set up the machine, build libsdnfv with -Werror, and run every test: the unit and multi-process
 # tests, build checks (install, exports, headers, docs), a smoke run of each benchmark, the unit
 # tests again built with AddressSanitizer and UndefinedBehaviorSanitizer, and short fuzz runs of
-# the packet parser and the rules text format.
+# the packet parser, the rules text format, the policy file and the OpenFlow codec.
 # Ends with one line: `N passed, N failed`. Build directories: build-test, build-asan (recreated).
 #
 # usage: scripts/test.sh [--fuzz-seconds N]     (each target; default 60; 0 skips fuzzing)
@@ -44,7 +44,7 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=0 \
 logs="$logs asan=build-asan/meson-logs/testlog.json"
 
 if [ "$fuzz_seconds" -gt 0 ] && [ -x scripts/fuzz.sh ]; then
-	for target in pkt flow_text policy; do
+	for target in pkt flow_text policy ofp; do
 		step "fuzzing $target for $fuzz_seconds s"
 		result=OK
 		scripts/fuzz.sh "$fuzz_seconds" "$target" || result=FAIL

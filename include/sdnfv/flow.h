@@ -9,10 +9,26 @@
  * TCP/UDP/SCTP ports exact or masked, ICMP type and code) with an action, a cookie, idle and hard
  * timeouts and packet/byte counters. The highest priority matching rule wins; among rules of equal
  * priority that overlap, which one wins is unspecified (as in OpenFlow: use the overlap check to
- * refuse them). Adding a rule with the same match and priority as an existing one replaces it.
+ * refuse them), with one exception the table adds: an exact rule (below) wins over the wildcard
+ * rules of its priority. OpenFlow leaves equal-priority overlap unspecified, so this is one of
+ * the answers it allows; it holds for the exact rules of the exact tier, which is every exact rule
+ * but a second one of the same flow at another priority and those the tier had no room for
+ * (rare: the key's two hash buckets full). Adding a rule with the same match and priority as an
+ * existing one replaces it.
  * Modify and delete select rules strictly (same match and priority) or non-strictly (every rule
  * at least as specific as the given match), filtered by cookie and mask — the semantics an
  * OpenFlow 1.3 agent needs, so that the agent is a codec on top of this header.
+ *
+ * **Exact rules.** A rule whose match pins every field a packet of its protocols carries — in_port,
+ * eth_type, the VLAN under mask 0x1fff (untagged included), and for IPv4/IPv6 ip_proto and both
+ * addresses at full length, plus both ports under 0xffff for TCP/UDP/SCTP or ICMP type and code
+ * for ICMP over IPv4 and ICMPv6 over IPv6 — matches one flow: it is exact. A reactive controller
+ * installs one per new flow, at tens of thousands per second. Exact rules are kept apart from the
+ * wildcard rules, in a hash of their flows (the exact tier), so that adding, replacing,
+ * modifying or deleting one costs a hash update, touches only the cached decision of its own
+ * flow, and leaves the classifier of the wildcard rules alone; a classification costs one hash
+ * lookup more while the tier holds rules. They are rules like any other for everything else:
+ * selection, counters, timeouts, removal reports, overlap, cookies and max_rules.
  *
  * **Actions** are generic: drop, out of a port, to a service, to the controller, or an opaque
  * 64-bit value whose meaning belongs to the application. Every action also carries the opaque
@@ -20,11 +36,14 @@
  *
  * **The flow cache.** Every packet's key is first looked up in an exact-match cache of the flows
  * seen recently; a hit costs one hash lookup. A miss is classified against the rules, and the
- * result can be cached (sdnfv_flow_insert(), or #SDNFV_FLOW_LOOKUP_LEARN). Rule changes reach
- * cached flows: deleting a rule invalidates the flows that used it; modifying or replacing a rule
- * changes its action for its flows at once; adding a rule invalidates every cached decision (any
+ * result can be cached (sdnfv_flow_insert(), or #SDNFV_FLOW_LOOKUP_LEARN); only canonical keys
+ * are (struct sdnfv_flow_key), the others are classified every time. Rule changes reach cached
+ * flows: deleting a rule invalidates the flows that used it; modifying or replacing a rule
+ * changes its action for its flows at once; adding an exact rule invalidates the cached decision
+ * of its one flow, and no other; adding any other rule invalidates every cached decision (any
  * could be beaten by the new rule), so flows are classified again until the writer caches them
- * anew — under a steady stream of adds the cache helps little, and lookups cost classifications.
+ * anew — under a steady stream of wildcard adds the cache helps little, and lookups cost
+ * classifications.
  * A reader sees a rule change no later than its next burst. Cached flows idle for longer than the
  * table's flow idle time are removed by sdnfv_flow_maintain(), a bounded slice at a time, never
  * by a scan per packet. When the cache is full, an insert evicts the least recently used flow of
@@ -83,8 +102,11 @@ struct sdnfv_flow_reader;
 
 /**
  * What a rule matches against: the fields of one packet, canonical so that two packets of the
- * same flow give byte-identical keys (every pad byte is 0). 48 bytes. Build it with
- * sdnfv_flow_key_from_pkt(); an application may also fill one itself.
+ * same flow give byte-identical keys: every field the key's EtherType and IP protocol give no
+ * meaning to is 0, as is every pad byte, the bytes of an IPv4 address after its first 4 and the
+ * VLAN bits above 0x1fff. 48 bytes. Build it with sdnfv_flow_key_from_pkt(); an application may
+ * also fill one itself. A key that is not canonical is looked up like any other (rules see only
+ * the fields they may name) but never cached.
  */
 struct sdnfv_flow_key {
 	union sdnfv_pkt_addr src; /**< IPv4/IPv6 source; 0 for other EtherTypes */
@@ -270,7 +292,7 @@ struct sdnfv_flow_table_params {
 	size_t sz;                     /**< sizeof(struct sdnfv_flow_table_params) */
 	const char *name;              /**< for logs and memory names; copied */
 	int socket_id;                 /**< socket of the table's memory; SOCKET_ID_ANY */
-	uint32_t max_rules;            /**< rule capacity (required) */
+	uint32_t max_rules;            /**< rule capacity, exact and wildcard rules (required) */
 	uint32_t max_flows;            /**< flow-cache capacity; 0: no cache (rules only) */
 	uint32_t max_readers;          /**< reader threads that may register (required) */
 	uint32_t flow_idle_ms;         /**< cached flows idle this long are removed; 0: 10000 */
@@ -300,14 +322,15 @@ SDNFV_API void sdnfv_flow_table_free(struct sdnfv_flow_table *t);
 
 /** What sdnfv_flow_table_info() reports. */
 struct sdnfv_flow_table_info {
-	uint32_t rules;            /**< rules in the table */
-	uint32_t flows;            /**< flows in the cache */
-	uint32_t max_rules;        /**< rule capacity */
-	uint32_t max_flows;        /**< flow capacity */
-	uint32_t readers;          /**< registered readers */
-	uint32_t bytes_per_flow;   /**< memory a cached flow costs, its share of buckets included */
-	uint64_t memory_bytes;     /**< memory the table holds (rte_acl tries aside) */
-	uint64_t flow_evictions;   /**< flows forgotten to make room */
+	uint32_t rules;          /**< rules in the table */
+	uint32_t flows;          /**< flows in the cache */
+	uint32_t max_rules;      /**< rule capacity */
+	uint32_t max_flows;      /**< flow capacity */
+	uint32_t readers;        /**< registered readers */
+	uint32_t bytes_per_flow; /**< memory a cached flow costs, its share of buckets included */
+	uint64_t memory_bytes;   /**< memory the table holds (rte_acl tries aside), the exact tier's
+				* hash included (about 100 bytes per rule of max_rules, 75 KB at least) */
+	uint64_t flow_evictions; /**< flows forgotten to make room */
 	uint64_t flow_expirations; /**< flows removed for idleness */
 	uint64_t rule_recompiles;  /**< times the rule classifier was rebuilt */
 };
@@ -326,7 +349,9 @@ SDNFV_API void sdnfv_flow_table_info(const struct sdnfv_flow_table *t,
 
 /**
  * Add a rule, or replace the rule of identical match and priority (its counters are kept unless
- * #SDNFV_FLOW_F_RESET_COUNTS; its duration restarts).
+ * #SDNFV_FLOW_F_RESET_COUNTS; its duration restarts). A new exact rule (see the file's
+ * description) goes to the exact tier and invalidates the cached decision of its flow only; a
+ * new wildcard rule invalidates every cached decision.
  *
  * @param t     the table.
  * @param rule  the rule; copied.
@@ -392,7 +417,8 @@ SDNFV_API int sdnfv_flow_foreach(struct sdnfv_flow_table *t, const struct sdnfv_
  * @param t    the table.
  * @param key  the flow's key; copied.
  * @return 0 (also when the flow was cached already); -ENOENT when no rule matches the key (a
- *         table miss is not cached); -ENOTSUP when the table has no cache.
+ *         table miss is not cached); -ENOTSUP when the table has no cache; -EINVAL for a key
+ *         that is not canonical (see struct sdnfv_flow_key).
  */
 SDNFV_API int sdnfv_flow_insert(struct sdnfv_flow_table *t, const struct sdnfv_flow_key *key);
 
@@ -466,7 +492,8 @@ SDNFV_API void sdnfv_flow_reader_online(struct sdnfv_flow_reader *r);
 /** sdnfv_flow_lookup_burst() flag: ask the writer to cache the flows the cache did not answer. The
  * keys go through a queue of this reader's (256 keys; a request that does not fit is dropped and
  * asked again by the flow's next packet) and are cached at the writer's next
- * sdnfv_flow_maintain(), also when the reader is the writer thread. Without a cache, ignored. */
+ * sdnfv_flow_maintain(), also when the reader is the writer thread. Keys that are not canonical
+ * are not cached. Without a cache, ignored. */
 #define SDNFV_FLOW_LOOKUP_LEARN 0x1
 
 /** What a lookup found for one key. */

@@ -417,9 +417,11 @@ set_fields(struct flow_entry *e, uint32_t rule_id, uint32_t rule_ver, uint32_t e
 	__atomic_store_n(&e->last_used, now_ms, __ATOMIC_RELAXED);
 }
 
-struct flow_entry *
-flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms,
-		  uint32_t rule_id, uint32_t rule_ver, uint32_t epoch)
+/* Insert or update; `evict`: make room by evicting when the key's buckets (or the cache) are
+ * full, else return NULL. */
+static struct flow_entry *
+insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms, uint32_t rule_id,
+       uint32_t rule_ver, uint32_t epoch, bool evict)
 {
 	uint32_t h = key_hash(key);
 	uint16_t sig = hash_sig(h);
@@ -443,6 +445,8 @@ flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32
 	occ_p = occupied_slots(bp);
 	occ_a = occupied_slots(ba);
 	if ((occ_p == 0xff && occ_a == 0xff) || c->flows >= c->max_flows) {
+		if (!evict)
+			return NULL;
 		victim = NONE;
 		oldest_in(c, bp, occ_p, now_ms, &victim, &victim_idle);
 		oldest_in(c, ba, occ_a, now_ms, &victim, &victim_idle);
@@ -460,7 +464,10 @@ flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32
 	memcpy(&e->key, key, sizeof(e->key));
 	set_fields(e, rule_id, rule_ver, epoch, now_ms);
 
-	if (occ_p != 0xff) {
+	/* The cache fills primary buckets first (a lookup then rarely reads a second bucket);
+	 * flow_cache_add(), which must not fail, takes the emptier of the two (two choices keep
+	 * both buckets of a key from filling at the loads the cache is sized for). */
+	if (occ_p != 0xff && (evict || __builtin_popcount(occ_p) <= __builtin_popcount(occ_a))) {
 		b = bp;
 		s = (unsigned int)__builtin_ctz(~occ_p);
 		c->loc[i] = p * SLOTS + s;
@@ -478,6 +485,20 @@ flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32
 	__atomic_store_n(&b->sig[s], sig, __ATOMIC_RELEASE);
 	c->flows++;
 	return e;
+}
+
+struct flow_entry *
+flow_cache_insert(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms,
+		  uint32_t rule_id, uint32_t rule_ver, uint32_t epoch)
+{
+	return insert(c, key, now_ms, rule_id, rule_ver, epoch, true);
+}
+
+struct flow_entry *
+flow_cache_add(struct flow_cache *c, const struct sdnfv_flow_key *key, uint32_t now_ms,
+	       uint32_t rule_id, uint32_t rule_ver, uint32_t epoch)
+{
+	return insert(c, key, now_ms, rule_id, rule_ver, epoch, false);
 }
 
 unsigned int

@@ -864,13 +864,25 @@ flow_cls_add(struct flow_cls *c, uint32_t id)
 }
 
 void
+flow_cls_add_exact(struct flow_cls *c, uint32_t id)
+{
+	struct flow_rule *r = &c->t->rules[id];
+
+	/* As in flow_cls_add(). */
+	__atomic_store_n(&r->vis_add, c->vis + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->vis_del, VIS_NEVER, __ATOMIC_RELEASE);
+	c->dirty = true;
+}
+
+void
 flow_cls_del(struct flow_cls *c, uint32_t id)
 {
 	struct flow_rule *r = &c->t->rules[id];
 
-	if (r->vis_add <= c->base->snap_vis)
+	/* An exact-tier rule was never compiled: it makes no base dead. */
+	if (!r->exact && r->vis_add <= c->base->snap_vis)
 		c->dead_base++;
-	if (__atomic_load_n(&c->state, __ATOMIC_RELAXED) != B_IDLE && c->job != NULL &&
+	if (!r->exact && __atomic_load_n(&c->state, __ATOMIC_RELAXED) != B_IDLE && c->job != NULL &&
 	    r->vis_add <= c->job->snap_vis)
 		c->dead_next++;
 	/* Readers of older views (version < vis + 1) still see the rule. */

@@ -13,16 +13,40 @@
  * slot's version and the table's add epoch at the time. It stands while both still hold:
  *   - the slot's version changes when its rule leaves (deleted, expired): the flows that used it
  *     must fall to another rule;
- *   - the add epoch changes when a rule is added (a new rule may beat the cached winner of any
- *     flow it matches).
- * Replacing a rule (same match and priority) and modifying its action change neither: the winner
- * is the same rule, and readers read its action through an RCU pointer.
+ *   - the add epoch changes when a rule that is not exact is added (it may beat the cached
+ *     winner of any flow it matches);
+ *   - the entry itself is not killed: an exact rule (flow_match_exact()) can only beat the
+ *     winner of its one key, whichever tier holds it (below), so instead of bumping the epoch
+ *     the writer kills that key's entry (stores epoch - 1 into it) and removes it from the
+ *     cache. Only canonical keys are cached (flow_key_canonical()), so that entry is the only
+ *     one the rule can beat.
+ * Replacing a rule (same match and priority) and modifying its action change none of them: the
+ * winner is the same rule, and readers read its action through an RCU pointer.
  * A reader loads the epoch once per burst, so no stale decision survives a change by more than
- * the burst in flight; it loads it again after reading the cached answers' actions (the current
- * ones) and classifies the burst instead when it moved, so that an answer never pairs a winner
- * from before an add with an action changed after it. Order on the writer's side: make the classifier reflect the change, then
- * bump the version or the epoch (release). A reader that sees the new version or epoch sees the
- * classifier that reflects it.
+ * the burst in flight; after reading the cached answers' actions (the current ones) it loads the
+ * epoch and each answering entry's epoch again, classifying the burst instead when the table's
+ * moved and the key instead when its entry was killed, so that an answer never pairs a winner
+ * from before an add with an action changed after it. Order on the writer's side: make the
+ * classifier reflect the change, then bump the version or the epoch, or kill the entry (release).
+ * A reader that sees the new version or epoch, or the killed entry, sees the classifier that
+ * reflects it.
+ *
+ * The exact tier. A rule whose match is exact (flow_match_exact(): it matches the keys of one
+ * flow_key_exact() value, i.e. one flow) is kept out of the classifier, in a second concurrent
+ * hash of the same kind as the flow cache (struct flow_cache, flow_cache_add(): never evicts),
+ * keyed by that value, whose entry names the rule slot. Only one exact rule per key lives there;
+ * another exact rule of the same key (another priority) goes to the classifier, like a rule the
+ * hash has no room for. Readers classify a key by the higher priority of the exact-tier hit and
+ * the classifier's winner, the exact rule on equal priority. The tier's rules take part in
+ * visibility versions like the others (vis_add/vis_del, set by flow_cls_add_exact() and
+ * flow_cls_del()), and a reader that found an entry checks its rule is visible at the version of
+ * the classifier view it loads afterwards: a non-strict delete that removes wildcard and exact
+ * rules is seen whole or not at all. For that, a reader looks the exact tier up BEFORE it loads
+ * the view (an acquire fence orders the bucket loads before it), and the writer unlinks a removed
+ * rule's entry only AFTER it committed the view without the rule (a release fence before the
+ * unlink): a reader that no longer finds the entry loads a view in which the rule is removed. An
+ * entry is released for reuse after a grace period, together with its rule slot, so a reader
+ * that found one reads the incarnation it names.
  *
  * Visibility of rules to the classifier (cls.c). Every writer call that adds or removes rules
  * publishes one classifier view stamped with a table-wide visibility version; a rule slot records
@@ -59,6 +83,19 @@ bool flow_match_equal(const struct sdnfv_flow_match *a, const struct sdnfv_flow_
 const char *flow_match_problem(const struct sdnfv_flow_match *m);
 /* Could one key match both? (OpenFlow's overlap, for SDNFV_FLOW_F_CHECK_OVERLAP.) */
 bool flow_match_overlap(const struct sdnfv_flow_match *a, const struct sdnfv_flow_match *b);
+/* Is `m` exact: does it pin every bit that a packet key of its EtherType and IP protocol can
+ * carry (in_port, eth_type, vlan under 0x1fff, and for IPv4/IPv6 ip_proto and full-length
+ * addresses, plus both ports for TCP/UDP/SCTP or ICMP type and code for ICMP over IPv4 and
+ * ICMPv6 over IPv6)? Then it matches exactly the keys whose flow_key_exact() is *key (written
+ * when not NULL): one flow. */
+bool flow_match_exact(const struct sdnfv_flow_match *m, struct sdnfv_flow_key *key);
+/* The key as an exact match sees it: the bits a packet key of its EtherType and IP protocol can
+ * carry, the others 0 (pad included). */
+void flow_key_exact(const struct sdnfv_flow_key *key, struct sdnfv_flow_key *out);
+/* Is the key canonical: flow_key_exact() gives it back (as every sdnfv_flow_key_from_pkt() key
+ * does)? Only canonical keys are cached: an exact rule's add finds the one cached entry it can
+ * beat by its key. */
+bool flow_key_canonical(const struct sdnfv_flow_key *key);
 
 /* ---- rule store (rules.c) ------------------------------------------------------------------ */
 
@@ -67,7 +104,7 @@ struct flow_rule {
 	uint32_t version;  /* readers: atomic load; bumped when the rule leaves */
 	uint16_t priority; /* readers (classifier) */
 	uint8_t alive;     /* readers: atomic load */
-	uint8_t pad0;
+	uint8_t exact;     /* writer: the rule lives in the exact tier, not in the classifier */
 	const struct sdnfv_flow_action *action; /* readers: atomic load (RCU); a struct flow_act */
 	uint64_t vis_add; /* readers (cls.c): visibility version that added this incarnation */
 	uint64_t vis_del; /* readers (cls.c): version that removed it; UINT64_MAX while it lives */
@@ -167,6 +204,14 @@ struct flow_entry *flow_cache_insert(struct flow_cache *c, const struct sdnfv_fl
 				     uint32_t now_ms, uint32_t rule_id, uint32_t rule_ver,
 				     uint32_t epoch);
 
+/* Writer: as flow_cache_insert(), but never evicts: NULL (nothing changed) when the key's two
+ * buckets are full, max_flows flows are cached, or no entry is free. It places a new key in the
+ * emptier of its two buckets (insert fills the primary first), so that at the cache's sizing
+ * both buckets of a key are practically never full. */
+struct flow_entry *flow_cache_add(struct flow_cache *c, const struct sdnfv_flow_key *key,
+				  uint32_t now_ms, uint32_t rule_id, uint32_t rule_ver,
+				  uint32_t epoch);
+
 /* Writer: remove an entry found by flow_cache_find() or insert (readers may still see it until
  * a grace period passes); an entry not cached (already removed) is ignored. */
 void flow_cache_remove(struct flow_cache *c, struct flow_entry *e);
@@ -220,7 +265,11 @@ struct sdnfv_flow_table {
 	struct flow_rule *rules;            /* [max_rules] */
 	struct flow_cls *cls;               /* classifier of misses */
 	struct flow_cache *cache;           /* NULL when max_flows is 0 */
-	struct flow_rule_count *counts;     /* [max_readers * max_rules], reader-major */
+	struct flow_cache *exact;           /* exact tier: key -> rule slot (entry rule_id) */
+	/* Rules in the exact tier: readers skip it when 0. A line of its own: the writer stores it
+	 * at every exact add and delete, readers load it only to classify. */
+	uint32_t n_exact __rte_cache_aligned;
+	struct flow_rule_count *counts; /* [max_readers * max_rules], reader-major */
 
 	/* Writer state. */
 	uint32_t n_rules __rte_cache_aligned;
@@ -246,6 +295,11 @@ uint64_t flow_rules_last_used(const struct sdnfv_flow_table *t, uint32_t rule_id
 /* Bytes of hugepage memory the rule store holds (slots, counters, index, heap, actions). */
 uint64_t flow_rules_memory(const struct sdnfv_flow_table *t);
 
+/* ---- table.c, for rules.c ---------------------------------------------------------------- */
+
+/* Writer: kill and remove the cached entry of `key`, if any (an exact rule of that key came). */
+void flow_table_forget(struct sdnfv_flow_table *t, const struct sdnfv_flow_key *key);
+
 /* ---- cls.c ------------------------------------------------------------------------------- */
 
 int flow_cls_create(struct sdnfv_flow_table *t, struct flow_cls **out);
@@ -256,6 +310,9 @@ int flow_cls_reserve(struct flow_cls *c);
 /* Writer: rule `id` (slot filled: match, priority, action) joins at the next commit. Sets the
  * slot's vis_add/vis_del. 0 or -ENOMEM (nothing changed). */
 int flow_cls_add(struct flow_cls *c, uint32_t id);
+/* Writer: rule `id` (slot filled), which lives in the exact tier, joins at the next commit:
+ * sets its vis_add/vis_del, adds nothing to the classifier. */
+void flow_cls_add_exact(struct flow_cls *c, uint32_t id);
 /* Writer: rule `id` leaves at the next commit (sets its vis_del). */
 void flow_cls_del(struct flow_cls *c, uint32_t id);
 /* Writer: the visibility version the next commit publishes (for action blocks). */

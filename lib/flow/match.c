@@ -263,3 +263,73 @@ sdnfv_flow_match_check(const struct sdnfv_flow_match *m)
 	SDNFV_LOG(flow, ERR, "bad match: %s", why);
 	return -EINVAL;
 }
+
+/* ---- exact matches ------------------------------------------------------------------------ */
+
+/* The bits of a key of this EtherType and IP protocol that sdnfv_flow_key_from_pkt() can set:
+ * every other bit of such a key is 0. Also what an exact match pins: every field the
+ * prerequisites allow, at full length (IPv4 addresses: their first 4 bytes) — except that a
+ * packet key carries ICMP type and code for ICMP and ICMPv6 in either IP version, while a match
+ * can name them only for ICMP over IPv4 and ICMPv6 over IPv6: a match of the crossed pairs is
+ * never exact. */
+static void
+exact_mask(uint16_t eth_type, uint8_t ip_proto, struct sdnfv_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->in_port = 0xffff;
+	k->eth_type = 0xffff;
+	k->vlan = 0x1fff;
+	if (eth_type != ETH_IPV4 && eth_type != ETH_IPV6)
+		return;
+	k->ip_proto = 0xff;
+	memset(k->src.v6, 0xff, eth_type == ETH_IPV6 ? 16 : 4);
+	memset(k->dst.v6, 0xff, eth_type == ETH_IPV6 ? 16 : 4);
+	if (ip_proto == PROTO_TCP || ip_proto == PROTO_UDP || ip_proto == PROTO_SCTP) {
+		k->sport = 0xffff;
+		k->dport = 0xffff;
+	} else if (ip_proto == PROTO_ICMP || ip_proto == PROTO_ICMPV6) {
+		k->icmp_type = 0xff;
+		k->icmp_code = 0xff;
+	}
+}
+
+bool
+flow_match_exact(const struct sdnfv_flow_match *m, struct sdnfv_flow_key *key)
+{
+	struct sdnfv_flow_key msk;
+	struct flow_tern t;
+
+	if (!(m->fields & SDNFV_FLOW_M_ETH_TYPE))
+		return false;
+	flow_tern_from_match(m, &t);
+	exact_mask(m->eth_type, (m->fields & SDNFV_FLOW_M_IP_PROTO) ? m->ip_proto : 0, &msk);
+	if (memcmp(&msk, t.msk, sizeof(msk)) != 0)
+		return false;
+	if (key != NULL)
+		memcpy(key, t.val, sizeof(*key));
+	return true;
+}
+
+void
+flow_key_exact(const struct sdnfv_flow_key *key, struct sdnfv_flow_key *out)
+{
+	struct sdnfv_flow_key msk;
+	uint64_t w[6], mw[6];
+	unsigned int i;
+
+	exact_mask(key->eth_type, key->ip_proto, &msk);
+	memcpy(w, key, sizeof(w));
+	memcpy(mw, &msk, sizeof(mw));
+	for (i = 0; i < 6; i++)
+		w[i] &= mw[i];
+	memcpy(out, w, sizeof(w));
+}
+
+bool
+flow_key_canonical(const struct sdnfv_flow_key *key)
+{
+	struct sdnfv_flow_key c;
+
+	flow_key_exact(key, &c);
+	return memcmp(&c, key, sizeof(c)) == 0;
+}

@@ -577,6 +577,14 @@ select_rules(struct sdnfv_flow_table *t, const struct sdnfv_flow_select *sel)
 
 /* ---- add ----------------------------------------------------------------------------------- */
 
+/* Does the table have an exact tier and is `m` exact? Its key into *key. */
+static bool
+exact_key(const struct sdnfv_flow_table *t, const struct sdnfv_flow_match *m,
+	  struct sdnfv_flow_key *key)
+{
+	return t->exact != NULL && flow_match_exact(m, key);
+}
+
 static int
 replace(struct sdnfv_flow_table *t, uint32_t id, const struct sdnfv_flow_rule *in, uint64_t now)
 {
@@ -612,10 +620,12 @@ sdnfv_flow_add(struct sdnfv_flow_table *t, const struct sdnfv_flow_rule *rule)
 {
 	size_t known = offsetof(struct sdnfv_flow_rule, action) + sizeof(rule->action);
 	struct sdnfv_flow_rule in;
+	struct sdnfv_flow_key xk;
 	struct flow_rule *r;
 	struct flow_act *a;
 	uint32_t h, id;
 	uint64_t now;
+	bool exact;
 	int ret;
 
 	if (t == NULL || sdnfv_params_read(rule, &in, sizeof(in), known) != 0) {
@@ -655,18 +665,38 @@ sdnfv_flow_add(struct sdnfv_flow_table *t, const struct sdnfv_flow_rule *rule)
 	r->priority = in.priority;
 	r->added_ns = now;
 	reset_counts(t, r, id);
-	ret = flow_cls_add(t->cls, id);
-	if (ret != 0) {
-		act_unget(t, a);
-		return ret;
+	/* An exact rule goes to the exact tier when its key has no rule there yet and the hash has
+	 * room; else, like any rule, to the classifier. The entry is published before the slot's
+	 * visibility is set: a reader that finds it early finds the rule not visible. */
+	exact = exact_key(t, &in.match, &xk);
+	r->exact = exact && flow_cache_find(t->exact, &xk) == NULL &&
+		   flow_cache_add(t->exact, &xk, 0, id, 0, 0) != NULL;
+	if (r->exact) {
+		flow_cls_add_exact(t->cls, id);
+	} else {
+		ret = flow_cls_add(t->cls, id);
+		if (ret != 0) {
+			act_unget(t, a);
+			return ret;
+		}
 	}
 	t->free_head = r->next_free;
 	act_publish(t, r, a, &in.action, true);
 	index_add(t, id, h);
 	__atomic_store_n(&r->alive, 1, __ATOMIC_RELEASE);
+	if (r->exact)
+		__atomic_store_n(&t->n_exact, t->n_exact + 1, __ATOMIC_RELEASE);
 	flow_cls_commit(t->cls);
-	/* After the classifier shows the rule: a reader that sees the new epoch sees the rule. */
-	__atomic_store_n(&t->epoch, t->epoch + 1, __ATOMIC_RELEASE);
+	if (exact) {
+		/* The rule can beat the cached winner of its one key only, whichever tier holds it:
+		 * forget that one. */
+		if (t->cache != NULL)
+			flow_table_forget(t, &xk);
+	} else {
+		/* After the classifier shows the rule: a reader that sees the new epoch sees the
+		 * rule. */
+		__atomic_store_n(&t->epoch, t->epoch + 1, __ATOMIC_RELEASE);
+	}
 	heap_update(t, id);
 	return 0;
 }
@@ -687,6 +717,23 @@ remove_rules(struct sdnfv_flow_table *t, uint32_t n, const uint8_t *reasons, uin
 		flow_cls_del(t->cls, id);
 	}
 	flow_cls_commit(t->cls);
+	/* Exact-tier entries leave after the view without their rules is published: a reader that
+	 * no longer finds one loads that view or a later one (flow_internal.h). */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (i = 0; i < n; i++) {
+		struct flow_rule *r = &t->rules[p->scratch[i]];
+		struct sdnfv_flow_key xk;
+		struct flow_entry *e;
+
+		if (!r->exact)
+			continue;
+		exact_key(t, &r->rule.match, &xk);
+		e = flow_cache_find(t->exact, &xk);
+		if (e != NULL)
+			flow_cache_remove(t->exact, e);
+		r->exact = 0;
+		__atomic_store_n(&t->n_exact, t->n_exact - 1, __ATOMIC_RELEASE);
+	}
 	for (i = 0; i < n; i++) {
 		uint32_t id = p->scratch[i];
 		struct flow_rule *r = &t->rules[id];

@@ -4,7 +4,8 @@
  *
  * A lookup takes the flow cache (cache.c) first. A cached entry answers when it is still valid
  * (flow_internal.h: the table's add epoch and the rule slot's version are those it recorded);
- * the keys it does not answer are classified against the rules (cls.c). With LEARN, a reader
+ * the keys it does not answer are classified: the exact tier (a hash of exact rules, cache.c
+ * again), then the classifier (cls.c), the higher priority winning. With LEARN, a reader
  * hands the keys it had to classify to the writer through its own single-producer queue; the
  * writer caches them in sdnfv_flow_maintain(), so only the writer ever changes the cache.
  */
@@ -118,6 +119,11 @@ sdnfv_flow_table_create(const struct sdnfv_flow_table_params *params, struct sdn
 		ret = flow_cls_create(t, &t->cls);
 	if (ret == 0 && p.max_flows != 0)
 		ret = flow_cache_create(t->name, p.max_flows, p.socket_id, &t->cache);
+	/* The exact tier can hold every rule (within the hash's limit: rules beyond it, like rules
+	 * its buckets have no room for, go to the classifier). */
+	if (ret == 0)
+		ret = flow_cache_create(t->name, RTE_MIN(p.max_rules, UINT32_C(1) << 28),
+					p.socket_id, &t->exact);
 	for (uint32_t i = 0; ret == 0 && i < p.max_readers; i++) {
 		t->readers[i].learn = rte_zmalloc_socket("sdnfv_flow", sizeof(struct flow_learn),
 							 RTE_CACHE_LINE_SIZE, p.socket_id);
@@ -139,6 +145,7 @@ sdnfv_flow_table_free(struct sdnfv_flow_table *t)
 	if (t == NULL)
 		return;
 	flow_cache_free(t->cache);
+	flow_cache_free(t->exact);
 	flow_cls_free(t->cls);
 	flow_rules_fini(t);
 	for (uint32_t i = 0; t->readers != NULL && i < t->max_readers; i++)
@@ -173,6 +180,12 @@ sdnfv_flow_table_info(const struct sdnfv_flow_table *t, struct sdnfv_flow_table_
 		info->flow_expirations = ci.expirations;
 		info->memory_bytes += ci.memory_bytes;
 	}
+	if (t->exact != NULL) {
+		struct flow_cache_info ci;
+
+		flow_cache_info(t->exact, &ci);
+		info->memory_bytes += ci.memory_bytes;
+	}
 }
 
 /* ---- writer -------------------------------------------------------------------------------- */
@@ -184,16 +197,18 @@ now_ms(const struct sdnfv_flow_table *t)
 }
 
 /* Wait for a grace period and free everything removed before it: rule slots, old actions,
- * retired classifier views and bases, cache entries. */
+ * retired classifier views and bases, cache and exact-tier entries. */
 static void
 reclaim(struct sdnfv_flow_table *t)
 {
 	bool cache = t->cache != NULL && flow_cache_has_limbo(t->cache);
 
-	if (!cache && !flow_rules_has_limbo(t) && !flow_cls_has_limbo(t->cls))
+	if (!cache && !flow_cache_has_limbo(t->exact) && !flow_rules_has_limbo(t) &&
+	    !flow_cls_has_limbo(t->cls))
 		return;
 	flow_rules_seal(t);
 	flow_cls_seal(t->cls);
+	flow_cache_seal(t->exact);
 	if (t->cache != NULL)
 		flow_cache_seal(t->cache);
 	/* Every registered reader passes a quiescent state (or is offline); a writer that is also
@@ -201,8 +216,59 @@ reclaim(struct sdnfv_flow_table *t)
 	urcu_qsbr_synchronize_rcu();
 	if (t->cache != NULL)
 		flow_cache_release(t->cache);
+	flow_cache_release(t->exact);
 	flow_cls_release(t->cls);
 	flow_rules_release(t);
+}
+
+/* The winning rule of each of keys[0, n) (n <= SDNFV_FLOW_BURST_MAX), FLOW_RULE_NONE for none:
+ * the higher priority of the exact tier's rule and the classifier's winner, the exact rule on
+ * equal priority. Returns the visibility version the answers hold at. Readers and the writer. */
+static uint64_t
+classify(const struct sdnfv_flow_table *t, const struct sdnfv_flow_key *keys, unsigned int n,
+	 uint32_t *ids)
+{
+	struct flow_entry *ent[SDNFV_FLOW_BURST_MAX];
+	uint64_t found = 0, vis;
+
+	/* The exact tier first, the classifier's view after (flow_internal.h): its bucket loads
+	 * are followed by an acquire fence, and the view is loaded with acquire. */
+	if (__atomic_load_n(&t->n_exact, __ATOMIC_ACQUIRE) != 0) {
+		struct sdnfv_flow_key xk[SDNFV_FLOW_BURST_MAX];
+		unsigned int i;
+
+		for (i = 0; i < n; i++)
+			flow_key_exact(&keys[i], &xk[i]);
+		flow_cache_lookup_burst(t->exact, xk, n, ent, &found);
+	}
+	vis = flow_cls_lookup_burst(t->cls, keys, n, ids);
+	while (found != 0) {
+		unsigned int i = (unsigned int)__builtin_ctzll(found);
+		uint32_t id = ent[i]->rule_id; /* written before the entry was published */
+		const struct flow_rule *r = &t->rules[id];
+
+		found &= found - 1;
+		/* Visible at the view's version: vis_del first (see cls.c visible()). */
+		if (vis >= __atomic_load_n(&r->vis_del, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&r->vis_add, __ATOMIC_RELAXED) > vis)
+			continue;
+		if (ids[i] == FLOW_RULE_NONE || r->priority >= t->rules[ids[i]].priority)
+			ids[i] = id;
+	}
+	return vis;
+}
+
+void
+flow_table_forget(struct sdnfv_flow_table *t, const struct sdnfv_flow_key *key)
+{
+	struct flow_entry *e = flow_cache_find(t->cache, key);
+
+	if (e == NULL)
+		return;
+	/* A reader that validated the entry before this store and reads it again after reading an
+	 * action published later (release) finds it dead, and classifies the key instead. */
+	__atomic_store_n(&e->epoch, e->epoch - 1, __ATOMIC_RELEASE);
+	flow_cache_remove(t->cache, e);
 }
 
 /* Cache keys[0, n) with the rule each wins now; a key no rule matches is not cached (and any
@@ -216,10 +282,14 @@ cache_keys(struct sdnfv_flow_table *t, const struct sdnfv_flow_key *keys, unsign
 
 	/* The writer reads the classifier view it published itself: nothing it reads can be
 	 * freed under it (only this thread frees, in reclaim()). */
-	flow_cls_lookup_burst(t->cls, keys, n, ids);
+	classify(t, keys, n, ids);
 	for (i = 0; i < n; i++) {
 		struct flow_entry *e;
 
+		/* Not canonical: an exact rule's add could not find it by its key. Classified every
+		 * time instead (and no such key was ever cached: nothing to remove). */
+		if (!flow_key_canonical(&keys[i]))
+			continue;
 		if (ids[i] == FLOW_RULE_NONE) {
 			e = flow_cache_find(t->cache, &keys[i]);
 			if (e != NULL)
@@ -245,6 +315,14 @@ sdnfv_flow_insert(struct sdnfv_flow_table *t, const struct sdnfv_flow_key *key)
 		return -EINVAL;
 	if (t->cache == NULL)
 		return -ENOTSUP;
+	if (!flow_key_canonical(key)) {
+		SDNFV_LOG(
+			flow, ERR,
+			"table %s: insert: key not canonical (a field its EtherType or IP protocol "
+			"does not use, or a pad byte, is not 0)",
+			t->name);
+		return -EINVAL;
+	}
 	return cache_keys(t, key, 1) == 1 ? 0 : -ENOENT;
 }
 
@@ -381,9 +459,8 @@ sdnfv_flow_reader_online(struct sdnfv_flow_reader *r)
  * recorded (flow_internal.h). */
 static uint64_t
 cache_answers(const struct sdnfv_flow_table *t, const struct sdnfv_flow_key *keys, unsigned int n,
-	      uint32_t ms, uint32_t *ids, uint32_t *epoch_out)
+	      uint32_t ms, uint32_t *ids, uint32_t *epoch_out, struct flow_entry **entries)
 {
-	struct flow_entry *entries[SDNFV_FLOW_BURST_MAX];
 	uint64_t found, valid = 0;
 	uint32_t epoch = __atomic_load_n(&t->epoch, __ATOMIC_ACQUIRE);
 
@@ -459,21 +536,28 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 	now = t->clock(t->clock_arg);
 	all = n == 64 ? UINT64_MAX : (1ull << n) - 1;
 	if (t->cache != NULL) {
+		struct flow_entry *entries[SDNFV_FLOW_BURST_MAX];
 		uint32_t epoch;
 		uint64_t m;
 
-		hits = cache_answers(t, keys, n, (uint32_t)(now / 1000000), ids, &epoch);
+		hits = cache_answers(t, keys, n, (uint32_t)(now / 1000000), ids, &epoch, entries);
 		/* A cached answer is the rule's current action, read now; the winner was checked
 		 * against the epoch read before. A rule added in between may beat it, and an action
 		 * changed in between would pair the old winner with a newer action: a state that
 		 * never was. Unless the epoch still holds after the actions are read, the burst is
-		 * classified instead (rare: only while rules are being added). */
+		 * classified instead (rare: only while rules are being added to the classifier);
+		 * unless its entry still holds (an exact rule of its key kills it), the key is. */
 		for (m = hits; m != 0; m &= m - 1) {
 			i = (unsigned int)__builtin_ctzll(m);
 			res[i].action = flow_rule_action(&t->rules[ids[i]], UINT64_MAX);
 		}
 		if (hits != 0 && __atomic_load_n(&t->epoch, __ATOMIC_ACQUIRE) != epoch)
 			hits = 0;
+		for (m = hits; m != 0; m &= m - 1) {
+			i = (unsigned int)__builtin_ctzll(m);
+			if (__atomic_load_n(&entries[i]->epoch, __ATOMIC_ACQUIRE) != epoch)
+				hits &= ~(1ull << i);
+		}
 	}
 	if (hits != all) {
 		struct sdnfv_flow_key miss_keys[SDNFV_FLOW_BURST_MAX];
@@ -482,7 +566,7 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 		uint64_t m = all & ~hits;
 
 		if (hits == 0) {
-			vis = flow_cls_lookup_burst(t->cls, keys, n, ids);
+			vis = classify(t, keys, n, ids);
 		} else {
 			while (m != 0) {
 				pos[k] = (unsigned int)__builtin_ctzll(m);
@@ -490,7 +574,7 @@ sdnfv_flow_lookup_burst(struct sdnfv_flow_reader *r, const struct sdnfv_flow_key
 				miss_keys[k] = keys[pos[k]];
 				k++;
 			}
-			vis = flow_cls_lookup_burst(t->cls, miss_keys, k, miss_ids);
+			vis = classify(t, miss_keys, k, miss_ids);
 			for (i = 0; i < k; i++)
 				ids[pos[i]] = miss_ids[i];
 		}

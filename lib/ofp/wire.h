@@ -163,8 +163,14 @@ enum {
 enum { OFPPMFC_BAD_PORT = 0, OFPPMFC_EPERM = 4 };
 enum { OFPSCFC_BAD_FLAGS = 0, OFPSCFC_BAD_LEN = 1, OFPSCFC_EPERM = 2 };
 enum { OFPRRFC_STALE = 0, OFPRRFC_UNSUP = 1, OFPRRFC_BAD_ROLE = 2 };
-enum { OFPTFFC_BAD_TABLE = 0, OFPTFFC_BAD_METADATA = 1, OFPTFFC_BAD_TYPE = 2,
-       OFPTFFC_BAD_LEN = 3, OFPTFFC_BAD_ARGUMENT = 4, OFPTFFC_EPERM = 5 };
+enum {
+	OFPTFFC_BAD_TABLE = 0,
+	OFPTFFC_BAD_METADATA = 1,
+	OFPTFFC_BAD_TYPE = 2,
+	OFPTFFC_BAD_LEN = 3,
+	OFPTFFC_BAD_ARGUMENT = 4,
+	OFPTFFC_EPERM = 5
+};
 
 /* An error to send: type and code. */
 struct ofp_err {
@@ -173,19 +179,19 @@ struct ofp_err {
 };
 
 /* ---- ports ------------------------------------------------------------------------------- */
-#define OFPP_MAX        0xffffff00u
-#define OFPP_IN_PORT    0xfffffff8u
-#define OFPP_TABLE      0xfffffff9u
-#define OFPP_NORMAL     0xfffffffau
-#define OFPP_FLOOD      0xfffffffbu
-#define OFPP_ALL        0xfffffffcu
-#define OFPP_CONTROLLER 0xfffffffdu
-#define OFPP_LOCAL      0xfffffffeu
-#define OFPP_ANY        0xffffffffu
-#define OFPG_ANY        0xffffffffu
-#define OFP_NO_BUFFER   0xffffffffu
+#define OFPP_MAX         0xffffff00u
+#define OFPP_IN_PORT     0xfffffff8u
+#define OFPP_TABLE       0xfffffff9u
+#define OFPP_NORMAL      0xfffffffau
+#define OFPP_FLOOD       0xfffffffbu
+#define OFPP_ALL         0xfffffffcu
+#define OFPP_CONTROLLER  0xfffffffdu
+#define OFPP_LOCAL       0xfffffffeu
+#define OFPP_ANY         0xffffffffu
+#define OFPG_ANY         0xffffffffu
+#define OFP_NO_BUFFER    0xffffffffu
 #define OFPCML_NO_BUFFER 0xffff
-#define OFPTT_ALL       0xff
+#define OFPTT_ALL        0xff
 
 /* ofp_port_config / ofp_port_state / ofp_port_features bits used. */
 #define OFPPC_PORT_DOWN 0x1
@@ -243,9 +249,12 @@ struct ofp_match {
  * TCP/UDP/SCTP_SRC/DST (masked or not), ICMPV4_TYPE/CODE, ICMPV6_TYPE/CODE. Any other field:
  * OFPBMC_BAD_FIELD; a non-prefix address mask: OFPBMC_BAD_NW_ADDR_MASK; a field twice:
  * OFPBMC_DUP_FIELD; a missing prerequisite: OFPBMC_BAD_PREREQ; value bits outside the mask:
- * OFPBMC_BAD_WILDCARDS; a bad oxm length: OFPBMC_BAD_LEN; ofp_match type not OXM: OFPBMC_BAD_TYPE.
- * Prerequisites are checked as OpenFlow 1.3 states them, and the result passes
- * sdnfv_flow_match_check() (with m.in_port = 0).
+ * OFPBMC_BAD_WILDCARDS; a bad oxm length: OFPBMC_BAD_LEN; ofp_match type not OXM: OFPBMC_BAD_TYPE;
+ * a mask on a field that takes none, or a VLAN mask wider than 13 bits: OFPBMC_BAD_MASK; in_port 0
+ * or ANY, or an unmasked VLAN_VID other than OFPVID_NONE without OFPVID_PRESENT: OFPBMC_BAD_VALUE.
+ * Prerequisites are checked as OpenFlow 1.3 states them, against the whole match (their order is
+ * not enforced, as in Open vSwitch), and the result passes sdnfv_flow_match_check() (with
+ * m.in_port = 0).
  * *consumed receives the match's length padded to 8 bytes (what follows it starts there).
  */
 int ofp_match_decode(const uint8_t *p, size_t avail, struct ofp_match *out, size_t *consumed,
@@ -308,7 +317,8 @@ void ofp_msg_end(struct ofp_buf *b, size_t off);
 /* ---- controller → switch: decoders ------------------------------------------------------------- */
 
 /* HELLO: the highest version both sides support, from the version field and any VERSIONBITMAP
- * element (elements of other types are skipped; a bad element length is an error). Returns 0 and
+ * element (elements of other types are skipped; a bad element length is -EPROTO with
+ * OFPBRC_BAD_LEN). Returns 0 and
  * *common = 4 when both support 1.3; -EPROTONOSUPPORT (err OFPET_HELLO_FAILED/INCOMPATIBLE) when
  * they share none. */
 int ofp_decode_hello(const void *msg, size_t len, uint8_t *common, struct ofp_err *err);
@@ -323,8 +333,13 @@ struct ofp_flow_mod {
 	struct ofp_match match;
 	struct ofp_acts acts;
 };
-enum { OFPFC_ADD = 0, OFPFC_MODIFY = 1, OFPFC_MODIFY_STRICT = 2, OFPFC_DELETE = 3,
-       OFPFC_DELETE_STRICT = 4 };
+enum {
+	OFPFC_ADD = 0,
+	OFPFC_MODIFY = 1,
+	OFPFC_MODIFY_STRICT = 2,
+	OFPFC_DELETE = 3,
+	OFPFC_DELETE_STRICT = 4
+};
 #define OFPFF_SEND_FLOW_REM 0x1
 #define OFPFF_CHECK_OVERLAP 0x2
 #define OFPFF_RESET_COUNTS  0x4
@@ -334,8 +349,7 @@ enum { OFPFC_ADD = 0, OFPFC_MODIFY = 1, OFPFC_MODIFY_STRICT = 2, OFPFC_DELETE = 
 /* FLOW_MOD: fields, match, instructions. An unknown command gives OFPFMFC_BAD_COMMAND, unknown
  * flag bits OFPFMFC_BAD_FLAGS; table_id other than 0 (or OFPTT_ALL with a delete) gives
  * OFPFMFC_BAD_TABLE_ID. */
-int ofp_decode_flow_mod(const void *msg, size_t len, struct ofp_flow_mod *out,
-			struct ofp_err *err);
+int ofp_decode_flow_mod(const void *msg, size_t len, struct ofp_flow_mod *out, struct ofp_err *err);
 
 struct ofp_packet_out {
 	uint32_t buffer_id;
@@ -360,8 +374,7 @@ struct ofp_role {
 	uint32_t role; /* OFPCR_ROLE_* */
 	uint64_t generation_id;
 };
-enum { OFPCR_ROLE_NOCHANGE = 0, OFPCR_ROLE_EQUAL = 1, OFPCR_ROLE_MASTER = 2,
-       OFPCR_ROLE_SLAVE = 3 };
+enum { OFPCR_ROLE_NOCHANGE = 0, OFPCR_ROLE_EQUAL = 1, OFPCR_ROLE_MASTER = 2, OFPCR_ROLE_SLAVE = 3 };
 /* ROLE_REQUEST: an unknown role value gives OFPRRFC_BAD_ROLE. */
 int ofp_decode_role(const void *msg, size_t len, struct ofp_role *out, struct ofp_err *err);
 
@@ -371,8 +384,7 @@ struct ofp_async {
 	uint32_t port_status[2];
 	uint32_t flow_removed[2];
 };
-int ofp_decode_set_async(const void *msg, size_t len, struct ofp_async *out,
-			 struct ofp_err *err);
+int ofp_decode_set_async(const void *msg, size_t len, struct ofp_async *out, struct ofp_err *err);
 
 /* MULTIPART_REQUEST: its type, flags and body. */
 struct ofp_mp_request {
@@ -381,11 +393,23 @@ struct ofp_mp_request {
 	const uint8_t *body;
 	size_t body_len;
 };
-enum { OFPMP_DESC = 0, OFPMP_FLOW = 1, OFPMP_AGGREGATE = 2, OFPMP_TABLE = 3,
-       OFPMP_PORT_STATS = 4, OFPMP_QUEUE = 5, OFPMP_GROUP = 6, OFPMP_GROUP_DESC = 7,
-       OFPMP_GROUP_FEATURES = 8, OFPMP_METER = 9, OFPMP_METER_CONFIG = 10,
-       OFPMP_METER_FEATURES = 11, OFPMP_TABLE_FEATURES = 12, OFPMP_PORT_DESC = 13,
-       OFPMP_EXPERIMENTER = 0xffff };
+enum {
+	OFPMP_DESC = 0,
+	OFPMP_FLOW = 1,
+	OFPMP_AGGREGATE = 2,
+	OFPMP_TABLE = 3,
+	OFPMP_PORT_STATS = 4,
+	OFPMP_QUEUE = 5,
+	OFPMP_GROUP = 6,
+	OFPMP_GROUP_DESC = 7,
+	OFPMP_GROUP_FEATURES = 8,
+	OFPMP_METER = 9,
+	OFPMP_METER_CONFIG = 10,
+	OFPMP_METER_FEATURES = 11,
+	OFPMP_TABLE_FEATURES = 12,
+	OFPMP_PORT_DESC = 13,
+	OFPMP_EXPERIMENTER = 0xffff
+};
 #define OFPMPF_REQ_MORE   0x1
 #define OFPMPF_REPLY_MORE 0x1
 int ofp_decode_mp_request(const void *msg, size_t len, struct ofp_mp_request *out,
@@ -418,8 +442,10 @@ int ofp_decode_experimenter(const void *msg, size_t len, struct ofp_experimenter
  * Check any message a controller may send, by type, with the decoder above that fits it (the
  * fuzz target's entry and the agent's first gate). Returns 0 for a well-formed message of a
  * known type; -EPROTO with *err for a malformed one; -ENOTSUP with OFPBRC_BAD_TYPE for a type
- * the switch does not take (GROUP_MOD and METER_MOD: OFPET_GROUP_MOD_FAILED / METER_MOD_FAILED
- * are the agent's; this returns them as -ENOTSUP too).
+ * the switch does not take (GROUP_MOD and METER_MOD too: answering them with
+ * OFPET_GROUP_MOD_FAILED / METER_MOD_FAILED instead is the agent's choice), and with
+ * OFPBRC_BAD_MULTIPART for an unknown multipart type; a HELLO that shares no version gives
+ * -EPROTONOSUPPORT as from ofp_decode_hello().
  */
 int ofp_decode_check(const void *msg, size_t len, struct ofp_err *err);
 
@@ -501,7 +527,7 @@ void ofp_mp_port_stats(struct ofp_mp *mp, const struct ofp_port_counters *c);
 void ofp_mp_port_desc(struct ofp_mp *mp, const struct ofp_port_desc *p);
 
 /* ---- names for logs -------------------------------------------------------------------------- */
-const char *ofp_type_name(uint8_t type);            /* "FLOW_MOD"; "type 42" style for others */
-const char *ofp_error_type_name(uint16_t type);     /* "BAD_MATCH" */
+const char *ofp_type_name(uint8_t type);        /* "FLOW_MOD"; "type 42" style for others */
+const char *ofp_error_type_name(uint16_t type); /* "BAD_MATCH" */
 
 #endif /* SDNFV_LIB_OFP_WIRE_H */

@@ -12,19 +12,30 @@
  *    and both counts are printed. Ratio = our lookups per second / rte_hash's.
  *  flow_setup: new flows per second on one core: for fresh keys, a lookup (a miss, classified
  *    against 1K rules), then sdnfv_flow_insert() of each.
+ *  flow_exact_churn: the reactive controller's workload. A reader looks up a cached working set
+ *    of 64K flows (16 wildcard rules cover them) in bursts of 32 with LOOKUP_LEARN, while a writer
+ *    thread on the second lcore adds exact rules (every field of one key pinned, priority above
+ *    the wildcard rules) for other keys at 100K adds/s, in batches of 100 every millisecond, and
+ *    deletes the oldest (strict) to keep 20K of them; it calls sdnfv_flow_maintain() after each
+ *    batch. The same run without adds (the writer still maintains every millisecond) is the
+ *    peer: `flow_exact_churn_idle` and `flow_exact_churn_100k` in Mlookups/s, ratio = with adds /
+ *    without (1 means the adds cost the readers nothing).
  *
  * Runs alternate ours and the peer; each figure is the median. Prints `bench:` lines.
- * usage: bench_flow [--quick]
+ * usage: bench_flow [--quick] [--exact]   (--exact: only flow_exact_churn)
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_pause.h>
 
 #include <sdnfv/flow.h>
 
@@ -262,6 +273,250 @@ bench_setup(void)
 	return 0;
 }
 
+/* ---- exact rules added while readers look up cached flows -------------------------------- */
+
+#define CHURN_FLOWS  (1u << 16)
+#define CHURN_LIVE   20000u /* exact rules kept; the oldest is deleted beyond */
+#define CHURN_BATCH  100u   /* adds per millisecond: 100K/s */
+#define CHURN_PRIO   1000
+#define CHURN_COOKIE 0xc4u
+
+struct churn {
+	struct sdnfv_flow_table *t;
+	bool adds;          /* add exact rules, or only maintain */
+	volatile bool stop; /* set by the reader when its run is over */
+	uint64_t seq;       /* exact rules added so far (keys are derived from it) */
+	uint64_t added, failed;
+};
+
+/* The exact rule of new flow `i`: every field of a TCP/IPv4 key pinned. Its keys come from
+ * 172.16.0.0/12, which the working set (10.0.0.0/8) never uses. */
+static void
+churn_rule(uint64_t i, struct sdnfv_flow_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->sz = sizeof(*r);
+	r->priority = CHURN_PRIO;
+	r->match.fields = SDNFV_FLOW_M_IN_PORT | SDNFV_FLOW_M_ETH_TYPE | SDNFV_FLOW_M_VLAN |
+			  SDNFV_FLOW_M_IP_PROTO | SDNFV_FLOW_M_SRC | SDNFV_FLOW_M_DST |
+			  SDNFV_FLOW_M_SPORT | SDNFV_FLOW_M_DPORT;
+	r->match.in_port = (uint16_t)(i & 15);
+	r->match.eth_type = 0x0800;
+	r->match.vlan_mask = 0x1fff; /* untagged */
+	r->match.ip_proto = 6;
+	r->match.src.v4 = rte_cpu_to_be_32(0xac100000u | (uint32_t)((i * 2654435761u) & 0xfffff));
+	r->match.src_plen = 32;
+	r->match.dst.v4 = rte_cpu_to_be_32(0xc0a80001u);
+	r->match.dst_plen = 32;
+	r->match.sport = (uint16_t)(1024 + (i >> 20));
+	r->match.sport_mask = 0xffff;
+	r->match.dport = 80;
+	r->match.dport_mask = 0xffff;
+	r->cookie = CHURN_COOKIE;
+	r->action.type = SDNFV_FLOW_ACT_PORT;
+	r->action.arg = (uint16_t)(i & 3);
+}
+
+static void
+churn_delete(struct sdnfv_flow_table *t, uint64_t i)
+{
+	struct sdnfv_flow_rule r;
+	struct sdnfv_flow_select sel = { .sz = sizeof(sel), .strict = true };
+
+	churn_rule(i, &r);
+	sel.match = r.match;
+	sel.priority = r.priority;
+	sdnfv_flow_delete(t, &sel);
+}
+
+static void
+sleep_until(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
+			       .tv_nsec = (long)(ns % 1000000000u) };
+
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The writer: a batch of adds (and deletes) every millisecond, then maintain. */
+static int
+churn_writer(void *arg)
+{
+	struct churn *c = arg;
+	uint64_t next = mono_ns();
+
+	while (!c->stop) {
+		for (unsigned int j = 0; c->adds && j < CHURN_BATCH; j++) {
+			struct sdnfv_flow_rule r;
+
+			if (c->seq >= CHURN_LIVE)
+				churn_delete(c->t, c->seq - CHURN_LIVE);
+			churn_rule(c->seq++, &r);
+			if (sdnfv_flow_add(c->t, &r) == 0)
+				c->added++;
+			else
+				c->failed++;
+		}
+		sdnfv_flow_maintain(c->t, 0);
+		next += 1000000;
+		sleep_until(next);
+	}
+	return 0;
+}
+
+/* Between runs (the writer lcore done): delete every exact rule, let the classifier settle and
+ * cache the working set again, so that each run starts from the same state. */
+static int
+churn_reset(struct churn *c, const struct sdnfv_flow_key *keys, uint32_t n)
+{
+	struct sdnfv_flow_select sel = { .sz = sizeof(sel),
+					 .cookie = CHURN_COOKIE,
+					 .cookie_mask = UINT64_MAX };
+	uint64_t until;
+	uint32_t i;
+
+	if (sdnfv_flow_delete(c->t, &sel) < 0)
+		return -1;
+	c->seq = 0;
+	until = mono_ns() + 50 * 1000000ull;
+	while (mono_ns() < until) {
+		sdnfv_flow_maintain(c->t, 0);
+		sleep_until(mono_ns() + 1000000);
+	}
+	for (i = 0; i < n; i++)
+		if (sdnfv_flow_insert(c->t, &keys[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* Mlookups/s of the reader over `ms` milliseconds, the writer running. */
+static double
+churn_run(struct churn *c, struct sdnfv_flow_reader *r, const struct sdnfv_flow_key *stream,
+	  uint32_t n, uint64_t ms, uint64_t *hit_out)
+{
+	struct sdnfv_flow_result res[BURST];
+	uint64_t t0, end, done = 0, hits, hit_sum = 0, acc = 0;
+	uint32_t pos = 0;
+
+	c->stop = false;
+	c->added = c->failed = 0;
+	if (rte_eal_remote_launch(churn_writer, c, rte_get_next_lcore(-1, 1, 0)) != 0)
+		return 0;
+	t0 = rte_rdtsc_precise();
+	end = t0 + ms * rte_get_tsc_hz() / 1000;
+	while (rte_rdtsc() < end) {
+		for (unsigned int k = 0; k < 64; k++) {
+			acc += sdnfv_flow_lookup_burst(r, &stream[pos], NULL, BURST,
+						       SDNFV_FLOW_LOOKUP_LEARN, res, &hits);
+			hit_sum += (uint64_t)__builtin_popcountll(hits);
+			sdnfv_flow_reader_quiescent(r);
+			pos = pos + 2 * BURST <= n ? pos + BURST : 0;
+			done += BURST;
+		}
+	}
+	t0 = rte_rdtsc_precise() - t0;
+	c->stop = true;
+	sdnfv_flow_reader_offline(r); /* the writer's last maintain may wait for readers */
+	rte_eal_wait_lcore(rte_get_next_lcore(-1, 1, 0));
+	sdnfv_flow_reader_online(r);
+	sink += acc;
+	*hit_out = done != 0 ? hit_sum * 1000 / done : 0;
+	return (double)done * (double)rte_get_tsc_hz() / (double)t0 / 1e6;
+}
+
+static int
+bench_exact_churn(void)
+{
+	const uint32_t n = CHURN_FLOWS;
+	const uint64_t ms = runs == 3 ? 50 : 500;
+	struct sdnfv_flow_table_params p = { .sz = sizeof(p),
+					     .name = "bench_churn",
+					     .socket_id = (int)rte_socket_id(),
+					     .max_rules = 16 + CHURN_LIVE + 2 * CHURN_BATCH,
+					     .max_flows = 2 * n,
+					     .max_readers = 1,
+					     .flow_idle_ms = 3600 * 1000 };
+	struct sdnfv_flow_key *stream = calloc(n, sizeof(*stream));
+	struct sdnfv_flow_table *t = NULL;
+	struct sdnfv_flow_reader *r = NULL;
+	struct sdnfv_flow_table_info info;
+	struct churn c = { 0 };
+	double idle[16], busy[16];
+	uint64_t s = 0x6a09e667f3bcc909ull, hit_idle = 0, hit_busy = 0, added = 0, failed = 0;
+	uint32_t i;
+	unsigned int k;
+
+	if (rte_lcore_count() < 2) {
+		fprintf(stderr, "bench_flow: flow_exact_churn needs two lcores\n");
+		return -1;
+	}
+	if (stream == NULL || sdnfv_flow_table_create(&p, &t) != 0 ||
+	    sdnfv_flow_reader_register(t, &r) != 0) {
+		fprintf(stderr, "bench_flow: cannot set up the exact churn run\n");
+		return -1;
+	}
+	for (i = 0; i < 16; i++) { /* the wildcard rules of make_table(): in_port x 10.0.0.0/8 */
+		struct sdnfv_flow_rule w = { .sz = sizeof(w), .priority = 1 };
+
+		w.match.fields = SDNFV_FLOW_M_IN_PORT | SDNFV_FLOW_M_ETH_TYPE |
+				 SDNFV_FLOW_M_IP_PROTO | SDNFV_FLOW_M_SRC;
+		w.match.in_port = (uint16_t)i;
+		w.match.eth_type = 0x0800;
+		w.match.ip_proto = 6;
+		w.match.src.v4 = rte_cpu_to_be_32(0x0a000000u);
+		w.match.src_plen = 8;
+		w.action.type = SDNFV_FLOW_ACT_PORT;
+		w.action.arg = (uint16_t)(i & 3);
+		if (sdnfv_flow_add(t, &w) != 0)
+			return -1;
+	}
+	for (i = 0; i < n; i++) {
+		make_key(&stream[i], i, rnd(&s));
+		if (sdnfv_flow_insert(t, &stream[i]) != 0)
+			return -1;
+	}
+	c.t = t;
+	c.adds = false;
+	churn_run(&c, r, stream, n, ms, &hit_idle); /* warm up */
+	hit_idle = 0;
+	for (k = 0; k < runs; k++) {
+		uint64_t h;
+
+		if (churn_reset(&c, stream, n) != 0)
+			return -1;
+		c.adds = false;
+		idle[k] = churn_run(&c, r, stream, n, ms, &h);
+		hit_idle += h;
+		c.adds = true;
+		busy[k] = churn_run(&c, r, stream, n, ms, &h);
+		hit_busy += h;
+		added += c.added;
+		failed += c.failed;
+	}
+	sdnfv_flow_table_info(t, &info);
+	printf("bench: flow_exact_churn_idle %.2f Mlookups/s\n", bench_median(idle, runs));
+	printf("bench: flow_exact_churn_100k %.2f Mlookups/s\n", bench_median(busy, runs));
+	printf("bench: flow_exact_churn ratio %.3f vs idle\n",
+	       bench_median(busy, runs) / bench_median(idle, runs));
+	printf("# exact churn: %lu exact rules added in %u runs of %lu ms (%lu refused), %.1f%% / "
+	       "%.1f%% cache hits idle / with adds; %lu classifier rebuilds\n",
+	       (unsigned long)added, runs, (unsigned long)ms, (unsigned long)failed,
+	       hit_idle / 10.0 / runs, hit_busy / 10.0 / runs, (unsigned long)info.rule_recompiles);
+	sdnfv_flow_reader_unregister(r);
+	sdnfv_flow_table_free(t);
+	free(stream);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -271,24 +526,31 @@ main(int argc, char **argv)
 	} sizes[] = {
 		{ 1u << 10, "1K" }, { 1u << 16, "64K" }, { 1u << 20, "1M" }, { 1u << 22, "4M" }
 	};
-	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	struct sdnfv_test_eal opt = { .lcores = "0,1" };
+	bool quick = false, exact_only = false;
 	unsigned int i;
 	int ret = 0;
 
+	for (i = 1; i < (unsigned int)argc; i++) {
+		quick |= strcmp(argv[i], "--quick") == 0;
+		exact_only |= strcmp(argv[i], "--exact") == 0;
+	}
 	if (quick) {
 		runs = 3;
 		lookups_per_run = 1u << 16;
 	}
-	if (sdnfv_test_eal_init(NULL) < 0) {
+	if (sdnfv_test_eal_init(&opt) < 0) {
 		fprintf(stderr, "bench_flow: EAL init failed\n");
 		return 1;
 	}
 	printf("# %u runs per figure, medians; TSC %.2f GHz\n", runs, rte_get_tsc_hz() / 1e9);
-	for (i = 0; i < RTE_DIM(sizes) && ret == 0; i++)
+	for (i = 0; i < RTE_DIM(sizes) && ret == 0 && !exact_only; i++)
 		if (!quick || sizes[i].n <= (1u << 16))
 			ret = bench_lookup(sizes[i].n, sizes[i].label);
-	if (ret == 0)
+	if (ret == 0 && !exact_only)
 		ret = bench_setup();
+	if (ret == 0)
+		ret = bench_exact_churn();
 	sdnfv_test_eal_cleanup();
 	return ret == 0 ? 0 : 1;
 }

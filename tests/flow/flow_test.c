@@ -334,11 +334,81 @@ done:
 }
 
 void
+exact_match_of_key(const struct sdnfv_flow_key *k, struct sdnfv_flow_match *m)
+{
+	bool v4 = k->eth_type == 0x0800, v6 = k->eth_type == 0x86dd;
+
+	memset(m, 0, sizeof(*m));
+	m->fields = SDNFV_FLOW_M_IN_PORT | SDNFV_FLOW_M_ETH_TYPE | SDNFV_FLOW_M_VLAN;
+	m->in_port = k->in_port;
+	m->eth_type = k->eth_type;
+	m->vlan = k->vlan & 0x1fff;
+	m->vlan_mask = 0x1fff;
+	if (!v4 && !v6)
+		return;
+	m->fields |= SDNFV_FLOW_M_IP_PROTO | SDNFV_FLOW_M_SRC | SDNFV_FLOW_M_DST;
+	m->ip_proto = k->ip_proto;
+	m->src_plen = m->dst_plen = v6 ? 128 : 32;
+	memcpy(m->src.v6, k->src.v6, v6 ? 16 : 4);
+	memcpy(m->dst.v6, k->dst.v6, v6 ? 16 : 4);
+	if (k->ip_proto == 6 || k->ip_proto == 17 || k->ip_proto == 132) {
+		m->fields |= SDNFV_FLOW_M_SPORT | SDNFV_FLOW_M_DPORT;
+		m->sport = rte_be_to_cpu_16(k->sport);
+		m->dport = rte_be_to_cpu_16(k->dport);
+		m->sport_mask = m->dport_mask = 0xffff;
+	} else if ((v4 && k->ip_proto == 1) || (v6 && k->ip_proto == 58)) {
+		m->fields |= SDNFV_FLOW_M_ICMP_TYPE | SDNFV_FLOW_M_ICMP_CODE;
+		m->icmp_type = k->icmp_type;
+		m->icmp_code = k->icmp_code;
+	}
+}
+
+void
+gen_key_noise(struct rng *g, struct sdnfv_flow_key *k)
+{
+	bool v4 = k->eth_type == 0x0800, v6 = k->eth_type == 0x86dd;
+	bool l4 = (v4 || v6) && (k->ip_proto == 6 || k->ip_proto == 17 || k->ip_proto == 132);
+	bool icmp = (v4 && k->ip_proto == 1) || (v6 && k->ip_proto == 58);
+	unsigned int i;
+
+	if (rng_pct(g, 50))
+		k->vlan |= (uint16_t)(rng_below(g, 8) << 13);
+	if (!v4 && !v6) {
+		k->ip_proto = (uint8_t)rng_next(g);
+		for (i = 0; i < 16; i++) {
+			k->src.v6[i] = (uint8_t)rng_next(g);
+			k->dst.v6[i] = (uint8_t)rng_next(g);
+		}
+	} else if (v4) {
+		for (i = 4; i < 16; i++) {
+			k->src.v6[i] = (uint8_t)rng_next(g);
+			k->dst.v6[i] = (uint8_t)rng_next(g);
+		}
+	}
+	if (!l4) {
+		k->sport = (uint16_t)rng_next(g);
+		k->dport = (uint16_t)rng_next(g);
+	}
+	if (!icmp) {
+		k->icmp_type = (uint8_t)rng_next(g);
+		k->icmp_code = (uint8_t)rng_next(g);
+	}
+}
+
+void
 gen_rule(struct rng *g, const struct gen_opts *opt, uint64_t tag, struct sdnfv_flow_rule *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->sz = sizeof(*r);
-	gen_match(g, &r->match, opt->ip_only);
+	if (opt->exact_pct != 0 && rng_pct(g, opt->exact_pct)) {
+		struct sdnfv_flow_key k;
+
+		gen_key(g, NULL, &k);
+		exact_match_of_key(&k, &r->match);
+		cr_assert_eq(sdnfv_flow_match_check(&r->match), 0, "generator made a bad match");
+	} else {
+		gen_match(g, &r->match, opt->ip_only);
+	}
 	r->priority = (uint16_t)rng_below(g, opt->prio_range);
 	r->cookie = (tag << 8) | rng_below(g, 8);
 	r->action.type = (uint8_t)rng_below(g, SDNFV_FLOW_ACT_USER + 1);

@@ -55,17 +55,25 @@ bool oracle_selected(const struct oracle *o, uint32_t i, const struct sdnfv_flow
 /* ---- random rules and keys -------------------------------------------------------------------- */
 
 struct gen_opts {
-	uint16_t prio_range; /* priorities drawn from [0, prio_range) */
-	bool timeouts;       /* draw idle/hard timeouts of a few seconds */
-	bool ip_only;        /* only IPv4/IPv6 rules */
+	uint16_t prio_range;    /* priorities drawn from [0, prio_range) */
+	bool timeouts;          /* draw idle/hard timeouts of a few seconds */
+	bool ip_only;           /* only IPv4/IPv6 rules */
+	unsigned int exact_pct; /* percent of rules whose match is exact: one flow's every field */
 };
 
 void gen_match(struct rng *g, struct sdnfv_flow_match *m, bool ip_only);
 void gen_rule(struct rng *g, const struct gen_opts *opt, uint64_t tag, struct sdnfv_flow_rule *r);
+/* The exact match of a key: every field its EtherType and IP protocol give meaning to, pinned
+ * (written here from the OpenFlow prerequisites, independently of the library). */
+void exact_match_of_key(const struct sdnfv_flow_key *k, struct sdnfv_flow_match *m);
 /* A key: mostly built to fall inside `near` (when not NULL), otherwise random. */
 void gen_key(struct rng *g, const struct sdnfv_flow_match *near, struct sdnfv_flow_key *k);
 /* A selector that covers `m` (some fields dropped, prefixes shortened). */
 void gen_coarser(struct rng *g, const struct sdnfv_flow_match *m, struct sdnfv_flow_match *out);
+/* Scribble on the bytes of a key that no match can look at for its EtherType and IP protocol
+ * (past an IPv4 address, ports of a non-L4 protocol, ICMP fields of a non-ICMP one, the VLAN
+ * bits above 0x1fff): every match must answer as for the clean key. */
+void gen_key_noise(struct rng *g, struct sdnfv_flow_key *k);
 
 /* ---- injected clock and removal recorder ------------------------------------------------------ */
 

@@ -57,8 +57,10 @@ struct run {
 	uint32_t started, completed; /* atomics */
 	int stop;                    /* atomic */
 	int writer_error;
-	bool cache;    /* lookups learn; the writer maintains often */
-	uint64_t hits; /* atomic: answers that came from the flow cache */
+	bool cache;             /* lookups learn; the writer maintains often */
+	unsigned int exact_pct; /* percent of the adds that are exact rules (the exact tier) */
+	uint32_t exact_adds;    /* adds that went to the exact tier */
+	uint64_t hits;          /* atomic: answers that came from the flow cache */
 	struct reader_ctx rd[N_READERS];
 };
 
@@ -111,7 +113,7 @@ count_selected(const struct oracle *o, const struct sdnfv_flow_select *s)
 static void
 plan(struct run *run, struct rng *g)
 {
-	struct gen_opts opt = { .prio_range = 1 };
+	struct gen_opts opt = { .prio_range = 1, .exact_pct = run->exact_pct };
 	struct oracle o;
 	uint64_t tag = 0;
 	uint32_t i;
@@ -164,6 +166,8 @@ plan(struct run *run, struct rng *g)
 		const struct upd *u = &run->upd[1 + rng_below(g, N_UPDATES)];
 
 		gen_key(g, u->op == U_ADD && rng_pct(g, 85) ? &u->rule.match : NULL, &run->keys[i]);
+		if (run->exact_pct != 0 && rng_pct(g, 10))
+			gen_key_noise(g, &run->keys[i]);
 	}
 	oracle_fini(&o);
 }
@@ -241,7 +245,7 @@ static void
 write_all(struct run *run)
 {
 	struct rng g = { 0xabcdef };
-	uint32_t i;
+	uint32_t i, exact_before = 0;
 
 	for (i = 1; i <= N_UPDATES; i++) {
 		const struct upd *u = &run->upd[i];
@@ -255,6 +259,8 @@ write_all(struct run *run)
 		else
 			ret = sdnfv_flow_modify(run->t, &u->sel, &u->act, 0);
 		__atomic_store_n(&run->completed, i, __ATOMIC_RELEASE);
+		run->exact_adds += u->op == U_ADD && run->t->n_exact > exact_before;
+		exact_before = run->t->n_exact;
 		if (ret != u->want && run->writer_error == 0)
 			run->writer_error = (int)i;
 		if (i % (run->cache ? 2 : 16) == 0)
@@ -365,7 +371,7 @@ cmp_before(const void *a, const void *b)
 }
 
 static void
-run_concurrent(bool cache)
+run_concurrent(bool cache, unsigned int exact_pct)
 {
 	struct run *run = calloc(1, sizeof(*run));
 	struct rng g = { 0xc0ffee };
@@ -376,6 +382,7 @@ run_concurrent(bool cache)
 
 	cr_assert_not_null(run);
 	cr_assert_not_null(rp);
+	run->exact_pct = exact_pct;
 	plan(run, &g);
 	run->cache = cache;
 	test_table_flows = cache ? N_KEYS * 2 : 0;
@@ -398,6 +405,9 @@ run_concurrent(bool cache)
 	cr_assert_eq(run->writer_error, 0, "update %d returned an unexpected value",
 		     run->writer_error);
 	cr_expect_gt(flow_cls_recompiles(run->t->cls), 0, "rebuilds happened during the run");
+	if (exact_pct != 0)
+		cr_expect_gt(run->exact_adds, 300, "adds went to the exact tier (%u)",
+			     run->exact_adds);
 	cr_log_info("%u answers checked, %" PRIu64 " rebuilds, %" PRIu64 " cache hits", n_all,
 		    flow_cls_recompiles(run->t->cls), run->hits);
 	if (cache)
@@ -474,10 +484,22 @@ run_concurrent(bool cache)
 Test(flow, every_concurrent_answer_is_the_oracles_for_the_rule_set_before_or_after_an_update,
      .timeout = 600)
 {
-	run_concurrent(false);
+	run_concurrent(false, 0);
 }
 
 Test(flow, every_concurrent_cached_answer_is_the_oracles_before_or_after_an_update, .timeout = 600)
 {
-	run_concurrent(true);
+	run_concurrent(true, 0);
+}
+
+Test(flow, every_concurrent_answer_with_exact_rules_is_the_oracles_before_or_after_an_update,
+     .timeout = 600)
+{
+	run_concurrent(false, 50);
+}
+
+Test(flow, every_concurrent_cached_answer_with_exact_rules_is_the_oracles_before_or_after_one,
+     .timeout = 600)
+{
+	run_concurrent(true, 50);
 }

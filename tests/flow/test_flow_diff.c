@@ -31,6 +31,8 @@ struct diff {
 	struct sdnfv_flow_key pool[256];
 	unsigned int pool_n;
 	uint64_t cache_hits;
+	uint64_t exact_seen; /* answers given by a rule of the exact tier */
+	bool noise;          /* scribble on the key bytes no match looks at (gen_key_noise()) */
 };
 
 static void
@@ -77,6 +79,8 @@ check_burst(struct diff *d)
 			keys[i] = d->pool[rng_below(&d->g, d->pool_n)];
 		} else {
 			gen_key(&d->g, near >= 0 ? &d->o.r[near].rule.match : NULL, &keys[i]);
+			if (d->noise && rng_pct(&d->g, 20))
+				gen_key_noise(&d->g, &keys[i]);
 			if (d->cache)
 				d->pool[d->pool_n < RTE_DIM(d->pool)
 						? d->pool_n++
@@ -105,6 +109,8 @@ check_burst(struct diff *d)
 		}
 		if (res[i].action != NULL) {
 			n_hit++;
+			d->exact_seen += res[i].rule_id < d->t->max_rules &&
+					 d->t->rules[res[i].rule_id].exact;
 			if (d->credit) {
 				struct orule *r;
 
@@ -427,8 +433,9 @@ check_all_counts(struct diff *d)
 
 /* ---- tests ------------------------------------------------------------------------------------ */
 
+/* exact_pct: percent of the rules added that are exact (one flow, the exact tier). */
 static void
-random_ops(bool cache)
+random_ops(bool cache, unsigned int exact_pct)
 {
 	uint64_t seed, hits = 0;
 
@@ -440,6 +447,8 @@ random_ops(bool cache)
 		diff_init(&d, 0x9e3779b97f4a7c15ull * seed, 4096, 4096, true);
 		d.cache = cache;
 		d.opt.prio_range = 24; /* plenty of ties: any tied rule is a right answer */
+		d.opt.exact_pct = exact_pct;
+		d.noise = exact_pct != 0;
 		for (step = 0; step < 1500; step++) {
 			unsigned int op = rng_below(&d.g, 100);
 
@@ -458,6 +467,8 @@ random_ops(bool cache)
 			check_burst(&d);
 		}
 		cr_expect_gt(flow_cls_recompiles(d.t->cls), 10, "rebuilds happened in the middle");
+		if (exact_pct != 0)
+			cr_expect_gt(d.exact_seen, 50, "exact-tier rules answered");
 		hits += d.cache_hits;
 		diff_fini(&d);
 	}
@@ -467,12 +478,22 @@ random_ops(bool cache)
 
 Test(flow, answers_like_a_linear_scan_under_random_adds_replaces_modifies_and_deletes)
 {
-	random_ops(false);
+	random_ops(false, 0);
 }
 
 Test(flow, cached_answers_stay_right_through_random_adds_replaces_modifies_and_deletes)
 {
-	random_ops(true);
+	random_ops(true, 0);
+}
+
+Test(flow, answers_like_a_linear_scan_with_exact_rules_mixed_in_under_random_updates)
+{
+	random_ops(false, 40);
+}
+
+Test(flow, cached_answers_stay_right_with_exact_rules_mixed_in_under_random_updates)
+{
+	random_ops(true, 40);
 }
 
 Test(flow, answers_like_a_linear_scan_on_thousands_of_rules_with_dead_winners_and_a_delta)
@@ -514,7 +535,7 @@ Test(flow, answers_like_a_linear_scan_on_thousands_of_rules_with_dead_winners_an
 }
 
 static void
-timed_ops(bool cache)
+timed_ops(bool cache, unsigned int exact_pct)
 {
 	uint64_t seed;
 
@@ -527,6 +548,8 @@ timed_ops(bool cache)
 		d.cache = cache;
 		d.opt.prio_range = 200;
 		d.opt.timeouts = true;
+		d.opt.exact_pct = exact_pct;
+		d.noise = exact_pct != 0;
 		d.credit = true;
 		for (step = 0; step < 2000; step++) {
 			unsigned int op = rng_below(&d.g, 100);
@@ -554,10 +577,20 @@ timed_ops(bool cache)
 
 Test(flow, expires_counts_and_reports_like_the_oracle_under_an_injected_clock)
 {
-	timed_ops(false);
+	timed_ops(false, 0);
 }
 
 Test(flow, counts_packets_answered_by_the_cache_like_the_oracle_and_expires_on_time)
 {
-	timed_ops(true);
+	timed_ops(true, 0);
+}
+
+Test(flow, expires_counts_and_reports_exact_rules_like_the_oracle_under_an_injected_clock)
+{
+	timed_ops(false, 40);
+}
+
+Test(flow, counts_and_expires_cached_exact_rules_like_the_oracle)
+{
+	timed_ops(true, 40);
 }
