@@ -112,31 +112,47 @@ class Rig:
     count = 0
 
     def __init__(self, tmp, extra=(), policy="miss: drop\n"):
-        Rig.count += 1
-        tag = "%d%d" % (os.getpid() % 10000, Rig.count)
-        self.veth_a, self.veth_b = "opa" + tag, "opb" + tag
         self.tmp = tmp
         self.h = None
         self.tx = None
+        self.veth_a = None
+        # A manager whose af_packet port did not come up (the socket setup failed: seen once
+        # with several tests at once) is started again, once, visibly.
+        for attempt in (1, 2):
+            self.ready = self._start(extra, policy)
+            if self.ready and "(net_af_packet) up" in self.h.text():
+                break
+            text = self.h.text()
+            print("the manager did not come up with its two ports (attempt %d):\n%s" % (
+                attempt, text[:3000]))
+            self.h.cleanup()
+            sh("ip", "link", "del", self.veth_a)
+            self.ready = False
+        check(self.ready, "manager ready with an af_packet port and an OpenFlow listener on "
+              "port %d" % self.port)
+        self.tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        self.tx.bind((self.veth_b, 0))
+        self.p_in, self.p_out = 1, 2
+
+    def _start(self, extra, policy):
+        Rig.count += 1
+        tag = "%d%d" % (os.getpid(), Rig.count)
+        self.veth_a, self.veth_b = "opa" + tag, "opb" + tag
         r = sh("ip", "link", "add", self.veth_a, "type", "veth", "peer", "name", self.veth_b)
         check(r.returncode == 0, "veth pair created (%s)" % r.stderr.strip())
         for i in (self.veth_a, self.veth_b):
             sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % i)
             sh("ip", "link", "set", i, "up")
-        empty = os.path.join(tmp, "empty%d.pcap" % Rig.count)
+        empty = os.path.join(self.tmp, "empty%d.pcap" % Rig.count)
         write_empty_pcap(empty)
-        self.out = os.path.join(tmp, "out%d.pcap" % Rig.count)
+        self.out = os.path.join(self.tmp, "out%d.pcap" % Rig.count)
         self.port = free_port()
         args = ["--controller", "ptcp:%d:127.0.0.1" % self.port, "--dpid", "%x" % DPID]
-        self.h = Host(tmp, policy_file(tmp, policy, "policy%d.yaml" % Rig.count),
+        self.h = Host(self.tmp, policy_file(self.tmp, policy, "policy%d.yaml" % Rig.count),
                       ["net_af_packet0,iface=%s" % self.veth_a,
                        "net_pcap1,rx_pcap=%s,tx_pcap=%s" % (empty, self.out)],
                       args + list(extra))
-        self.ready = self.h.wait_ready()
-        check(self.ready, "manager ready with an OpenFlow listener on port %d" % self.port)
-        self.tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-        self.tx.bind((self.veth_b, 0))
-        self.p_in, self.p_out = 1, 2
+        return self.h.wait_ready()
 
     def connect(self, **kw):
         return Conn(self.port, **kw)
@@ -209,7 +225,8 @@ class Rig:
         if self.h is not None:
             self.h.cleanup()
             if "--verbose-log" in sys.argv or failures_now():
-                print(self.h.text()[-6000:])
+                text = self.h.text()
+                print(text if len(text) < 9000 else text[:3000] + "\n[...]\n" + text[-6000:])
         sh("ip", "link", "del", self.veth_a)
 
 
