@@ -326,14 +326,14 @@ main(int argc, char **argv)
 		sdnfv_ofp_stats(agent, &os);
 		printf("openflow: connections %u msgs_rx %" PRIu64 " msgs_tx %" PRIu64
 		       " errors_tx %" PRIu64 " flow_mods %" PRIu64 " packet_in %" PRIu64
-		       " packet_in_limited %" PRIu64 " packet_out %" PRIu64 " buffered %" PRIu64
-		       " buffer_released %" PRIu64 " buffer_dropped %" PRIu64
-		       " no_controller %" PRIu64 " path_reports %" PRIu64 " reconnects %" PRIu64
-		       "\n",
+		       " packet_in_limited %" PRIu64 " packet_in_queue_full %" PRIu64
+		       " packet_out %" PRIu64 " buffered %" PRIu64 " buffer_released %" PRIu64
+		       " buffer_dropped %" PRIu64 " no_controller %" PRIu64 " path_reports %" PRIu64
+		       " reconnects %" PRIu64 "\n",
 		       os.connections, os.msgs_rx, os.msgs_tx, os.errors_tx, os.flow_mods,
-		       os.packet_in, os.packet_in_limited, os.packet_out, os.buffered,
-		       os.buffer_released, os.buffer_dropped, os.no_controller, os.path_reports,
-		       os.reconnects);
+		       os.packet_in, os.packet_in_limited, os.packet_in_queue_full, os.packet_out,
+		       os.buffered, os.buffer_released, os.buffer_dropped, os.no_controller,
+		       os.path_reports, os.reconnects);
 	}
 	sdnfv_mgr_dump(the_mgr, stdout);
 	fflush(stdout);

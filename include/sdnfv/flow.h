@@ -219,12 +219,14 @@ enum sdnfv_flow_act {
 
 /** A rule's action. 16 bytes. */
 struct sdnfv_flow_action {
-	uint8_t type; /**< enum sdnfv_flow_act */
-	uint8_t pad;  /**< 0 */
-	uint16_t
-		arg; /**< port or service id, for #SDNFV_FLOW_ACT_PORT and #SDNFV_FLOW_ACT_SERVICE */
-	uint32_t pad2; /**< 0 */
-	uint64_t user; /**< opaque to the table, carried with every action */
+	uint8_t type;   /**< enum sdnfv_flow_act */
+	uint8_t reason; /**< for #SDNFV_FLOW_ACT_CONTROLLER, why the packet goes up (the
+			  *   application's; an OpenFlow agent keeps OFPR_* there); 0 for the others */
+	uint16_t arg;   /**< port or service id, for #SDNFV_FLOW_ACT_PORT and
+			  *   #SDNFV_FLOW_ACT_SERVICE; for #SDNFV_FLOW_ACT_CONTROLLER, how much of the
+			  *   packet the controller wants (the application's) */
+	uint32_t pad2;  /**< 0 */
+	uint64_t user;  /**< opaque to the table, carried with every action */
 };
 
 /** @name Flags of struct sdnfv_flow_rule and sdnfv_flow_modify()
@@ -554,7 +556,8 @@ SDNFV_API unsigned int sdnfv_flow_lookup_mbufs(struct sdnfv_flow_reader *r,
  * `tp_dst` (port or port/mask), `icmp_type`, `icmp_code` (`icmpv6_type`, `icmpv6_code`); shorthands
  * `ip`, `ipv6`, `tcp`, `udp`, `sctp`, `icmp`, `tcp6`, `udp6`, `sctp6`, `icmp6`, `arp`; `priority`,
  * `cookie`, `idle_timeout`, `hard_timeout`, `send_flow_rem`, `check_overlap`. Actions (exactly
- * one): `drop`, `output:<port>`, `service:<id>`, `controller`, `user:<u64>`, optionally followed by
+ * one): `drop`, `output:<port>`, `service:<id>`, `controller[:<arg>[:<reason>]]`, `user:<u64>`,
+ * optionally followed by
  * `,user:<u64>` to attach the opaque value to another action.
  *
  * @param line  the text (no newline needed); `#` starts a comment.

@@ -89,7 +89,8 @@ enum sdnfv_mgr_drop {
 	SDNFV_MGR_DROP_NF_DIED,       /**< in a dead NF's ring or hands */
 	SDNFV_MGR_DROP_HOLD_FULL,     /**< an NF held more than it may */
 	SDNFV_MGR_DROP_NO_CONTROLLER, /**< a table miss while no controller is connected (ofp.h) */
-	SDNFV_MGR_DROP_PACKET_IN_LIMIT, /**< a table miss over the PACKET_IN rate limit */
+	SDNFV_MGR_DROP_PACKET_IN_LIMIT, /**< a table miss over the PACKET_IN rate limit, or while the
+					  *   agent is behind (ofp.h: packet_in_queue_full) */
 	SDNFV_MGR_DROP_BUFFER, /**< a flow buffer was full, or timed out before its release */
 	SDNFV_MGR_DROP_TO_CONTROLLER, /**< sent whole to the controller (no buffer id left) */
 	SDNFV_MGR_DROP__MAX,          /**< number of reasons */
@@ -246,6 +247,9 @@ struct sdnfv_mgr_stats {
 	uint64_t reports;                    /**< state reports received */
 	uint64_t pool_in_use;                /**< mbufs of the pool in use now */
 	uint64_t register_us_max;            /**< slowest registration handled, µs */
+	uint64_t busy_cycles; /**< TSC cycles of the dispatcher's passes that moved packets: its
+			       *   capacity is packets moved over this time, whether or not its
+			       *   input kept it busy (the rest of its time it polls empty queues) */
 };
 
 /**

@@ -138,18 +138,21 @@ struct sdnfv_ofp_stats {
 	uint64_t flow_mods;         /**< FLOW_MODs applied */
 	uint64_t packet_in;         /**< PACKET_INs sent (each counted once, whatever the number of
 				   *   controllers) */
-	uint64_t packet_in_limited; /**< table misses not sent: the rate limit or a full queue */
-	uint64_t packet_out;        /**< PACKET_OUTs executed */
-	uint64_t buffered;          /**< packets that waited in a flow buffer */
-	uint64_t buffer_released;   /**< and were released by a FLOW_MOD or PACKET_OUT */
-	uint64_t buffer_dropped;    /**< and were dropped: buffer full or timed out */
-	uint64_t no_controller;     /**< table misses dropped because no controller was connected */
-	uint64_t path_reports;      /**< path-change experimenter messages sent */
-	uint64_t reconnects;        /**< connection attempts after a loss */
-	uint64_t release_p50_ns;    /**< rule install latency, median: from a FLOW_MOD naming a
+	uint64_t packet_in_limited; /**< table misses not sent up: over the PACKET_IN rate limit */
+	uint64_t packet_in_queue_full; /**< table misses not sent up: the agent was behind (its
+					 *   queue of 4095 PACKET_INs was full), or no connection
+					 *   wanted them */
+	uint64_t packet_out;           /**< PACKET_OUTs executed */
+	uint64_t buffered;             /**< packets that waited in a flow buffer */
+	uint64_t buffer_released;      /**< and were released by a FLOW_MOD or PACKET_OUT */
+	uint64_t buffer_dropped;       /**< and were dropped: buffer full or timed out */
+	uint64_t no_controller;  /**< table misses dropped because no controller was connected */
+	uint64_t path_reports;   /**< path-change experimenter messages sent */
+	uint64_t reconnects;     /**< connection attempts after a loss */
+	uint64_t release_p50_ns; /**< rule install latency, median: from a FLOW_MOD naming a
 				     *   buffer read off the socket to its first packet handed on by
 				     *   the dispatcher (the last 4096 releases) */
-	uint64_t release_p99_ns;    /**< and its 99th percentile */
+	uint64_t release_p99_ns; /**< and its 99th percentile */
 };
 
 /**

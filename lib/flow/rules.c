@@ -511,8 +511,10 @@ heap_update(struct sdnfv_flow_table *t, uint32_t id)
 static int
 check_action(const struct sdnfv_flow_action *a)
 {
-	if (a->type > SDNFV_FLOW_ACT_USER || a->pad != 0 || a->pad2 != 0) {
-		SDNFV_LOG(flow, ERR, "bad action: type %u (pad %u/%u)", a->type, a->pad, a->pad2);
+	if (a->type > SDNFV_FLOW_ACT_USER || a->pad2 != 0 ||
+	    (a->reason != 0 && a->type != SDNFV_FLOW_ACT_CONTROLLER)) {
+		SDNFV_LOG(flow, ERR, "bad action: type %u (reason %u, pad %u)", a->type, a->reason,
+			  a->pad2);
 		return -EINVAL;
 	}
 	return 0;

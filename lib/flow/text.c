@@ -230,9 +230,27 @@ action(struct parser *p, const char *s, const char *e)
 			have = true;
 			if (n == 4 && strncasecmp(s, "drop", 4) == 0 && colon == NULL) {
 				a->type = SDNFV_FLOW_ACT_DROP;
-			} else if (n == 10 && strncasecmp(s, "controller", 10) == 0 &&
-				   colon == NULL) {
+			} else if (n == 10 && strncasecmp(s, "controller", 10) == 0) {
+				/* controller[:<bytes wanted>[:<reason>]] */
 				a->type = SDNFV_FLOW_ACT_CONTROLLER;
+				if (colon != NULL) {
+					const char *c2 =
+						memchr(colon + 1, ':', (size_t)(te - colon - 1));
+
+					if (number(colon + 1, c2 != NULL ? c2 : te, UINT16_MAX,
+						   &v) != 0)
+						return fail(
+							p, colon + 1,
+							"controller:<0-65535>[:<reason 0-255>]");
+					a->arg = (uint16_t)v;
+					if (c2 != NULL) {
+						if (number(c2 + 1, te, UINT8_MAX, &v) != 0)
+							return fail(
+								p, c2 + 1,
+								"needs a reason 0-255 after ':'");
+						a->reason = (uint8_t)v;
+					}
+				}
 			} else if ((n == 6 && strncasecmp(s, "output", 6) == 0) ||
 				   (n == 7 && strncasecmp(s, "service", 7) == 0)) {
 				if (colon == NULL || number(colon + 1, te, UINT16_MAX, &v) != 0)
@@ -683,7 +701,12 @@ sdnfv_flow_rule_format(const struct sdnfv_flow_rule *rule, char *buf, size_t len
 		put(&o, ",actions=service:%u", a->arg);
 		break;
 	case SDNFV_FLOW_ACT_CONTROLLER:
-		put(&o, ",actions=controller");
+		if (a->reason != 0)
+			put(&o, ",actions=controller:%u:%u", a->arg, a->reason);
+		else if (a->arg != 0)
+			put(&o, ",actions=controller:%u", a->arg);
+		else
+			put(&o, ",actions=controller");
 		break;
 	case SDNFV_FLOW_ACT_USER:
 		put(&o, ",actions=user:%" PRIu64, a->user);

@@ -61,7 +61,7 @@ sdnfv_mgr__ctl_attach(struct sdnfv_mgr *mgr, uint32_t buffer_flows, uint32_t per
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
-	c->n_pins = 1024;
+	c->n_pins = 4096;
 	c->pin_ready = rte_ring_create("sdnfv_ctl_pin", c->n_pins, SOCKET_ID_ANY,
 				       RING_F_SP_ENQ | RING_F_SC_DEQ);
 	c->pin_free = rte_ring_create("sdnfv_ctl_pfree", c->n_pins, SOCKET_ID_ANY,
@@ -259,6 +259,8 @@ sdnfv_mgr__policy_rules(struct sdnfv_mgr *mgr, bool on)
 		}
 	}
 	mgr->pol_rules_on = on;
-	SDNFV_LOG(mgr, INFO, "standalone: %d policy rules %s", n, on ? "restored" : "removed");
+	SDNFV_LOG(mgr, INFO, "policy rules: %d %s", n,
+		  on ? "in the table (no controller: fail mode standalone)"
+		     : "out of the table (a controller owns it)");
 	return n;
 }

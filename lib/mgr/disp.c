@@ -463,8 +463,14 @@ to_controller(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct sdnfv_flow
 		}
 		return;
 	}
-	if (!pin_token(c) || rte_ring_sc_dequeue(c->pin_free, (void **)&pin) != 0) {
+	if (!pin_token(c)) {
 		c->limited++;
+		drop(mgr, m, SDNFV_MGR_DROP_PACKET_IN_LIMIT);
+		return;
+	}
+	if (rte_ring_sc_dequeue(c->pin_free, (void **)&pin) != 0) {
+		/* Every record waits for the agent: it is behind. */
+		c->queue_full++;
 		drop(mgr, m, SDNFV_MGR_DROP_PACKET_IN_LIMIT);
 		return;
 	}
@@ -548,7 +554,7 @@ decide(struct sdnfv_mgr *mgr, struct rte_mbuf *m, const struct sdnfv_flow_key *k
 		to_port(mgr, a->arg, m);
 		return true;
 	} else if (a->type == SDNFV_FLOW_ACT_CONTROLLER) {
-		if (!miss(mgr, m, key, 1, a->user, &chain))
+		if (!miss(mgr, m, key, a->reason, a->user, &chain))
 			return true;
 	} else if (a->type == SDNFV_FLOW_ACT_DROP) {
 		drop(mgr, m, SDNFV_MGR_DROP_CHAIN);
@@ -994,13 +1000,17 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 
 	for (;;) {
 		bool stopping = __atomic_load_n(&mgr->stop, __ATOMIC_ACQUIRE);
+		uint64_t t_start = rte_rdtsc();
 		unsigned int i, n;
+		bool moved = false; /* this pass moved packets: its cycles are busy time */
 
 		__atomic_store_n(&mgr->epoch, mgr->epoch + 1, __ATOMIC_RELEASE);
 		if (unlikely(rte_ring_count(mgr->cmds) > 0))
 			commands(mgr);
-		if (mgr->ctl != NULL && rte_ring_count(mgr->ctl->cmds) > 0)
+		if (mgr->ctl != NULL && rte_ring_count(mgr->ctl->cmds) > 0) {
 			ctl_commands(mgr);
+			moved = true;
+		}
 
 		if (!stopping && mgr->n_running >= mgr->p.min_nfs) {
 			/* Idle time starts with the first read of the ports, not with the
@@ -1019,6 +1029,7 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 					continue;
 				mgr->ports[port].rx += n;
 				last_rx = now;
+				moved = true;
 				from_port(mgr, port, pkts, n);
 				flush(mgr);
 			}
@@ -1045,11 +1056,14 @@ sdnfv_mgr_run(struct sdnfv_mgr *mgr)
 			d->from_nf += k;
 			route_returned(mgr, d, pkts, k);
 			flush(mgr);
+			moved = true;
 		}
 		rr++;
 		if (ds.n_touched > 0)
 			flush(mgr);
 		sdnfv_flow_reader_quiescent(mgr->disp_reader);
+		if (moved)
+			mgr->busy_cycles += rte_rdtsc() - t_start;
 
 		if ((++loops & 255) == 0 || stopping) {
 			now = sdnfv_clock_ns();

@@ -1020,6 +1020,7 @@ sdnfv_mgr_stats(struct sdnfv_mgr *mgr, struct sdnfv_mgr_stats *out)
 	out->path_refused = mgr->path_refused;
 	out->reports = mgr->reports;
 	out->register_us_max = mgr->register_us_max;
+	out->busy_cycles = mgr->busy_cycles;
 	n = mgr->pool ? sdnfv_pool_sockets(mgr->pool, sockets, RTE_DIM(sockets)) : 0;
 	for (i = 0; i < n && i < (int)RTE_DIM(sockets); i++) {
 		int u = sdnfv_pool_in_use(mgr->pool, sockets[i]);

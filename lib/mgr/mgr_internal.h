@@ -190,7 +190,7 @@ struct mgr_ctl {
 	uint16_t *gen;
 	uint64_t timeout_tsc;
 	/* Counters (dispatcher writes). */
-	uint64_t pin_sent, buffered, released, buffer_drops, no_controller, limited;
+	uint64_t pin_sent, buffered, released, buffer_drops, no_controller, limited, queue_full;
 	uint64_t packet_out;
 	/* Latency of FLOW_MOD releases: posted → first packet handed on, in TSC (dispatcher). */
 	uint64_t *lat; /* ring of the last MGR_LAT samples */
@@ -274,6 +274,7 @@ struct sdnfv_mgr {
 
 	/* counters */
 	uint64_t rx, tx, to_nf, from_nf;
+	uint64_t busy_cycles; /* dispatcher passes that moved packets, in TSC cycles */
 	uint64_t drops[SDNFV_MGR_DROP__MAX];
 	uint64_t nfs_admitted, nfs_died, path_applied, path_refused, reports;
 	uint64_t register_us_max;

@@ -287,7 +287,7 @@ acts_of_action(const struct sdnfv_ofp *a, const struct sdnfv_flow_action *act, s
 		return;
 	case SDNFV_FLOW_ACT_CONTROLLER:
 		out->out[0].port = OFPP_CONTROLLER;
-		out->out[0].max_len = OFPCML_NO_BUFFER;
+		out->out[0].max_len = act->arg;
 		out->n_out = 1;
 		return;
 	case SDNFV_FLOW_ACT_USER:
@@ -312,7 +312,7 @@ acts_of_action(const struct sdnfv_ofp *a, const struct sdnfv_flow_action *act, s
 
 /* A FLOW_MOD's outputs as the flow table's action. Under the manager's lock (chains). */
 static int
-action_of_acts(struct sdnfv_ofp *a, const struct ofp_acts *acts, uint64_t cookie,
+action_of_acts(struct sdnfv_ofp *a, const struct ofp_acts *acts, uint64_t cookie, bool table_miss,
 	       struct sdnfv_flow_action *out, struct ofp_err *err)
 {
 	uint32_t port;
@@ -336,6 +336,10 @@ action_of_acts(struct sdnfv_ofp *a, const struct ofp_acts *acts, uint64_t cookie
 	if (port == OFPP_CONTROLLER) {
 		out->type = SDNFV_FLOW_ACT_CONTROLLER;
 		out->user = cookie; /* the PACKET_IN names the rule by its cookie */
+		out->arg = acts->out[0].max_len;
+		/* OpenFlow 1.3: what the table-miss entry (priority 0, every field wildcarded)
+		 * sends up is a miss, OFPR_NO_MATCH; other rules' packets are OFPR_ACTION. */
+		out->reason = table_miss ? OFPR_NO_MATCH : OFPR_ACTION;
 		return 0;
 	}
 	if (port == OFPP_IN_PORT) {
@@ -544,7 +548,8 @@ on_flow_mod(struct conn *c, const uint8_t *msg, size_t len, uint32_t xid, uint64
 	case OFPFC_ADD: {
 		struct sdnfv_flow_rule r = { .sz = sizeof(r) };
 
-		if (action_of_acts(a, &fm.acts, fm.cookie, &act, &err) < 0)
+		if (action_of_acts(a, &fm.acts, fm.cookie,
+				   fm.priority == 0 && sel.match.fields == 0, &act, &err) < 0)
 			goto refused;
 		r.match = sel.match;
 		r.priority = fm.priority;
@@ -576,7 +581,8 @@ on_flow_mod(struct conn *c, const uint8_t *msg, size_t len, uint32_t xid, uint64
 	}
 	case OFPFC_MODIFY:
 	case OFPFC_MODIFY_STRICT:
-		if (action_of_acts(a, &fm.acts, fm.cookie, &act, &err) < 0)
+		if (action_of_acts(a, &fm.acts, fm.cookie,
+				   fm.priority == 0 && sel.match.fields == 0, &act, &err) < 0)
 			goto refused;
 		sel.strict = fm.command == OFPFC_MODIFY_STRICT;
 		sel.priority = fm.priority;
@@ -795,8 +801,11 @@ port_counters_service(const struct sdnfv_ofp *a, uint16_t s, struct ofp_port_cou
 
 		if (nf == NULL || nf->service != s)
 			continue;
+		/* rx: what the service handed on; what its NFs dropped is its rx_dropped. */
 		pc->tx_packets += mgr->disp[id].to_nf;
-		pc->rx_packets += mgr->disp[id].from_nf;
+		pc->rx_packets +=
+			mgr->disp[id].from_nf - RTE_MIN(nf->dropped, mgr->disp[id].from_nf);
+		pc->rx_dropped += nf->dropped;
 		pc->tx_dropped += mgr->disp[id].entry_drops;
 	}
 	pc->duration_sec = (uint32_t)(d / 1000000000ull);
@@ -1329,34 +1338,43 @@ on_down(void *arg, struct ofp_chan *chan, const char *why)
 /* ---------------------------------------------------------------------------------------- */
 /* The agent's thread                                                                          */
 
-/* PACKET_INs the dispatcher prepared. */
+/* PACKET_INs the dispatcher prepared. Those of one reason go out in one send() per connection:
+ * a busy table-miss stream costs the agent one system call per batch, not per packet. */
 static unsigned int
 packet_ins(struct sdnfv_ofp *a)
 {
-	struct mgr_pin *pins[32];
-	unsigned int n, i;
+	struct mgr_pin *pins[64];
+	unsigned int n, i, j;
 
 	n = rte_ring_sc_dequeue_burst(a->ctl->pin_ready, (void **)pins, RTE_DIM(pins), NULL);
-	for (i = 0; i < n; i++) {
-		struct mgr_pin *p = pins[i];
+	for (i = 0; i < n; i = j) {
+		unsigned int k, sent;
 
-		if (p->buffer_id != UINT32_MAX) {
-			uint32_t slot = p->buffer_id & 0xffff;
-
-			a->sent_id[slot] = p->buffer_id;
-			a->id_used[slot] = false;
-			a->sent_tsc[slot] = rte_get_tsc_cycles();
-		}
 		ofp_buf_reset(&a->b);
-		ofp_encode_packet_in(&a->b, 0,
-				     p->buffer_id == UINT32_MAX ? OFP_NO_BUFFER : p->buffer_id,
-				     p->total_len, p->reason, p->cookie, of_port(p->in_port),
-				     p->data, p->data_len);
-		if (broadcast(a, 0, p->reason, &a->b) > 0)
-			a->packet_in++;
-		else
-			a->pin_unsent++;
-		rte_ring_sp_enqueue(a->ctl->pin_free, p);
+		for (j = i; j < n && pins[j]->reason == pins[i]->reason; j++) {
+			struct mgr_pin *p = pins[j];
+
+			if (p->buffer_id != UINT32_MAX) {
+				uint32_t slot = p->buffer_id & 0xffff;
+
+				a->sent_id[slot] = p->buffer_id;
+				a->id_used[slot] = false;
+				a->sent_tsc[slot] = rte_get_tsc_cycles();
+			}
+			ofp_encode_packet_in(
+				&a->b, 0, p->buffer_id == UINT32_MAX ? OFP_NO_BUFFER : p->buffer_id,
+				p->total_len, p->reason, p->cookie, of_port(p->in_port), p->data,
+				p->data_len);
+		}
+		sent = broadcast(a, 0, pins[i]->reason, &a->b);
+		if (sent > 0) {
+			a->packet_in += j - i;
+			a->msgs_tx += (uint64_t)(j - i - 1) * sent; /* broadcast counted one each */
+		} else {
+			a->pin_unsent += j - i;
+		}
+		for (k = i; k < j; k++)
+			rte_ring_sp_enqueue(a->ctl->pin_free, pins[k]);
 	}
 	ofp_buf_reset(&a->b);
 	return n;
@@ -1537,13 +1555,13 @@ static void *
 agent_main(void *arg)
 {
 	struct sdnfv_ofp *a = arg;
-	int timeout = 1;
+	int64_t timeout_us = 1000;
 
 	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now;
 		unsigned int work;
 
-		ofp_chans_poll(a->chans, timeout);
+		ofp_chans_poll_us(a->chans, timeout_us);
 		work = packet_ins(a);
 		flow_removed(a);
 		now = sdnfv_clock_ns();
@@ -1553,8 +1571,11 @@ agent_main(void *arg)
 			ports_watch(a);
 			paths_watch(a);
 		}
-		/* Busy while table misses come; a millisecond's sleep in poll() otherwise. */
-		timeout = work > 0 ? 0 : 1;
+		/* While table misses come, short naps (the dispatcher never waits for the agent:
+		 * its records queue, up to 4095, and PACKET_INs leave in batches); a millisecond in
+		 * poll() otherwise. A controller's message wakes the agent at once either way.
+		 * Spinning instead would take the CPU the controller itself may need. */
+		timeout_us = work > 0 ? 50 : 1000;
 	}
 	return NULL;
 }
@@ -1599,6 +1620,7 @@ tel_ofp(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "flow_mods", st.flow_mods);
 	rte_tel_data_add_dict_u64(d, "packet_in", st.packet_in);
 	rte_tel_data_add_dict_u64(d, "packet_in_limited", st.packet_in_limited);
+	rte_tel_data_add_dict_u64(d, "packet_in_queue_full", st.packet_in_queue_full);
 	rte_tel_data_add_dict_u64(d, "packet_out", st.packet_out);
 	rte_tel_data_add_dict_u64(d, "buffered", st.buffered);
 	rte_tel_data_add_dict_u64(d, "buffer_released", st.buffer_released);
@@ -1761,6 +1783,10 @@ sdnfv_ofp_create(struct sdnfv_mgr *mgr, const struct sdnfv_ofp_params *params,
 	cp.ssl_ca_certificate = a->p.ssl_ca_certificate;
 	cp.probe_ms = a->p.probe_interval_ms;
 	cp.backoff_max_ms = a->p.max_backoff_ms;
+	/* The cap is the longest wait: a cap below the channel's first delay (1 s) is the first
+	 * delay too (the channel would raise the cap to it). */
+	if (a->p.max_backoff_ms < 1000)
+		cp.backoff_min_ms = a->p.max_backoff_ms;
 	cp.on_up = on_up;
 	cp.on_msg = on_msg;
 	cp.on_down = on_down;
@@ -1866,7 +1892,8 @@ sdnfv_ofp_stats(const struct sdnfv_ofp *a, struct sdnfv_ofp_stats *out)
 	out->path_reports = a->path_reports;
 	out->reconnects = a->chans ? ofp_chans_reconnects(a->chans) : 0;
 	if (c != NULL) {
-		out->packet_in_limited = c->limited + a->pin_unsent;
+		out->packet_in_limited = c->limited;
+		out->packet_in_queue_full = c->queue_full + a->pin_unsent;
 		out->buffered = c->buffered;
 		out->buffer_released = c->released;
 		out->buffer_dropped = c->buffer_drops;

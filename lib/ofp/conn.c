@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1283,9 +1285,16 @@ grow_pollfds(struct ofp_chans *s, size_t n)
 int
 ofp_chans_poll(struct ofp_chans *s, int timeout_ms)
 {
-	uint64_t now = now_ns(), next = UINT64_MAX;
+	return ofp_chans_poll_us(s, timeout_ms < 0 ? 0 : (int64_t)timeout_ms * 1000);
+}
+
+int
+ofp_chans_poll_us(struct ofp_chans *s, int64_t timeout_us)
+{
+	uint64_t now = now_ns(), next = UINT64_MAX, wait_ns;
 	size_t n = 0, cnt;
-	int events, ready, wait_ms;
+	int events, ready;
+	struct timespec ts;
 
 	if (s == NULL)
 		return -EINVAL;
@@ -1312,14 +1321,16 @@ ofp_chans_poll(struct ofp_chans *s, int timeout_ms)
 		s->ref[n] = (struct pollref){ .c = c, .gen = c->gen };
 		n++;
 	}
-	wait_ms = timeout_ms < 0 ? 0 : timeout_ms;
+	wait_ns = timeout_us < 0 ? 0 : (uint64_t)timeout_us * 1000;
 	if (next != UINT64_MAX) {
-		uint64_t left = next > now ? (next - now + MS - 1) / MS : 0;
+		uint64_t left = next > now ? next - now : 0;
 
-		if (left < (uint64_t)wait_ms)
-			wait_ms = (int)left;
+		if (left < wait_ns)
+			wait_ns = left;
 	}
-	ready = poll(s->pfd, n, wait_ms);
+	ts.tv_sec = (time_t)(wait_ns / 1000000000ull);
+	ts.tv_nsec = (long)(wait_ns % 1000000000ull);
+	ready = ppoll(s->pfd, n, &ts, NULL);
 	if (ready < 0) {
 		if (errno == EINTR)
 			return events;

@@ -99,6 +99,9 @@ const char *ofp_chans_target_status(const struct ofp_chans *s, int target);
  * -ENOMEM.
  */
 int ofp_chans_poll(struct ofp_chans *s, int timeout_ms);
+/* The same with a timeout in microseconds (ppoll()): an agent that batches work sleeps for less
+ * than a millisecond between rounds instead of spinning. */
+int ofp_chans_poll_us(struct ofp_chans *s, int64_t timeout_us);
 
 /*
  * Queue whole messages (one or several back to back, len bytes) and write what the socket takes

@@ -198,7 +198,7 @@ struct ofp_err {
 #define OFPPS_LINK_DOWN 0x1
 #define OFPPS_LIVE      0x4
 #define OFPPF_10GB_FD   0x40
-#define OFPPF_OTHER     0x800
+#define OFPPF_OTHER     0x400 /* 1 << 10; 0x800 is OFPPF_COPPER */
 
 enum ofp_port_reason { OFPPR_ADD = 0, OFPPR_DELETE = 1, OFPPR_MODIFY = 2 };
 

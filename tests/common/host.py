@@ -76,17 +76,23 @@ def sh(*args):
 
 
 class Host:
-    def __init__(self, tmp, policy, vdevs, extra=(), prefix=PREFIX):
+    """A manager process. policy: a policy file, or None (a manager under a controller needs
+    none); cpu: the CPU its one lcore runs on; wrap: a command prefix it runs under (such as
+    `ip netns exec NS`, which execs it: the process is still the manager's); log: the name of
+    its log file in tmp (several hosts share a tmp)."""
+
+    def __init__(self, tmp, policy, vdevs, extra=(), prefix=PREFIX, cpu=0, wrap=(),
+                 log="manager.log"):
         self.tmp = tmp
         self.prefix = prefix
         self.nfs = []
-        self.log = open(os.path.join(tmp, "manager.log"), "w+")
+        self.log = open(os.path.join(tmp, log), "w+")
         # A fixed base address lets secondaries map the primary's memory even in sanitizer
         # builds, whose shadow memory crowds the address space.
-        args = [MANAGER, "-l", "0", "--file-prefix=" + prefix, "--no-pci", EAL_QUIET,
-                "--base-virtaddr=0x200000000000"]
+        args = list(wrap) + [MANAGER, "--lcores=0@%d" % cpu, "--file-prefix=" + prefix,
+                             "--no-pci", EAL_QUIET, "--base-virtaddr=0x200000000000"]
         args += ["--vdev=" + v for v in vdevs]
-        args += ["--", "--policy", policy] + list(extra)
+        args += ["--"] + (["--policy", policy] if policy is not None else []) + list(extra)
         self.mgr = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         self.lcore = 10
 
@@ -100,9 +106,9 @@ class Host:
             time.sleep(0.05)
         return False
 
-    def nf(self, *app_args, sleep=True):
+    def nf(self, *app_args, sleep=True, cpu=1):
         """A simple_nf process with these arguments."""
-        return self.proc(SIMPLE_NF, *app_args, sleep=sleep)
+        return self.proc(SIMPLE_NF, *app_args, sleep=sleep, cpu=cpu)
 
     def proc(self, binary, *app_args, sleep=True, cpu=1):
         """An NF process of any example, `binary EAL-args -- app_args [--sleep]`, with an lcore id
