@@ -70,10 +70,11 @@ struct sdnfv_ofp {
 	struct ofp_switch_config config;
 	bool have_generation;
 	uint64_t generation;
-	/* Buffer ids sent in PACKET_INs and not used yet, by slot (a stale or repeated one gets an
-	 * error: OFPBRC_BUFFER_UNKNOWN, OFPBRC_BUFFER_EMPTY). */
+	/* Buffer ids sent in PACKET_INs and not used yet, by slot (a stale, timed-out or repeated
+	 * one gets an error: OFPBRC_BUFFER_UNKNOWN, OFPBRC_BUFFER_EMPTY). */
 	uint32_t *sent_id;
 	bool *id_used;
+	uint64_t *sent_tsc; /* when the PACKET_IN was taken: the buffer times out after it */
 	/* What the controller saw of the ports: service liveness, link states. */
 	uint8_t *svc_state; /* 0 unknown, 1 down, 2 live */
 	unsigned int n_svc_seen;
@@ -487,6 +488,13 @@ buffer_check(struct conn *c, uint32_t id, uint32_t xid, const void *msg, size_t 
 		error_out(c, xid, OFPET_BAD_REQUEST, OFPBRC_BUFFER_EMPTY, msg, len);
 		return false;
 	}
+	/* The dispatcher dropped it (its deadline ran from a little earlier than sent_tsc). */
+	if (rte_get_tsc_cycles() - a->sent_tsc[slot] > a->ctl->timeout_tsc) {
+		SDNFV_LOG(ofp, NOTICE, "%s: buffer id 0x%" PRIx32 " timed out",
+			  ofp_chan_name(c->chan), id);
+		error_out(c, xid, OFPET_BAD_REQUEST, OFPBRC_BUFFER_UNKNOWN, msg, len);
+		return false;
+	}
 	a->id_used[slot] = true;
 	return true;
 }
@@ -785,6 +793,9 @@ port_counters_service(const struct sdnfv_ofp *a, uint16_t s, struct ofp_port_cou
 
 	memset(pc, 0, sizeof(*pc));
 	pc->port_no = SDNFV_OFP_SERVICE_PORT_BASE + s;
+	/* Counters a service does not keep are all ones (OpenFlow 1.3.5, port statistics). */
+	pc->rx_bytes = pc->tx_bytes = pc->rx_dropped = UINT64_MAX;
+	pc->rx_errors = pc->tx_errors = UINT64_MAX;
 	for (id = 0; id < mgr->host->max_nfs; id++) {
 		const struct sdnfv_host_nf *nf = mgr->host->nfs[id];
 
@@ -1348,6 +1359,7 @@ packet_ins(struct sdnfv_ofp *a)
 
 				a->sent_id[slot] = p->buffer_id;
 				a->id_used[slot] = false;
+				a->sent_tsc[slot] = rte_get_tsc_cycles();
 			}
 			ofp_encode_packet_in(
 				&a->b, 0, p->buffer_id == UINT32_MAX ? OFP_NO_BUFFER : p->buffer_id,
@@ -1651,6 +1663,7 @@ agent_free(struct sdnfv_ofp *a)
 	ofp_buf_free(&a->b);
 	free(a->sent_id);
 	free(a->id_used);
+	free(a->sent_tsc);
 	free(a->svc_state);
 	free(a->rm);
 	pthread_mutex_destroy(&a->rm_lock);
@@ -1724,8 +1737,10 @@ sdnfv_ofp_create(struct sdnfv_mgr *mgr, const struct sdnfv_ofp_params *params,
 	a->ctl = mgr->ctl;
 	a->sent_id = malloc(a->p.buffer_flows * sizeof(*a->sent_id));
 	a->id_used = calloc(a->p.buffer_flows, sizeof(*a->id_used));
+	a->sent_tsc = calloc(a->p.buffer_flows, sizeof(*a->sent_tsc));
 	a->svc_state = calloc(mgr->host->max_services, 1);
-	if (a->sent_id == NULL || a->id_used == NULL || a->svc_state == NULL) {
+	if (a->sent_id == NULL || a->id_used == NULL || a->sent_tsc == NULL ||
+	    a->svc_state == NULL) {
 		ret = -ENOMEM;
 		goto fail_detach;
 	}
