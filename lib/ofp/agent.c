@@ -794,7 +794,7 @@ port_counters_service(const struct sdnfv_ofp *a, uint16_t s, struct ofp_port_cou
 	memset(pc, 0, sizeof(*pc));
 	pc->port_no = SDNFV_OFP_SERVICE_PORT_BASE + s;
 	/* Counters a service does not keep are all ones (OpenFlow 1.3.5, port statistics). */
-	pc->rx_bytes = pc->tx_bytes = pc->rx_dropped = UINT64_MAX;
+	pc->rx_bytes = pc->tx_bytes = UINT64_MAX;
 	pc->rx_errors = pc->tx_errors = UINT64_MAX;
 	for (id = 0; id < mgr->host->max_nfs; id++) {
 		const struct sdnfv_host_nf *nf = mgr->host->nfs[id];
