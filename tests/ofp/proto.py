@@ -395,8 +395,15 @@ def scenario_session(tmp):
               "SET_CONFIG miss_send_len 64 is stored (%r)" % m)
 
         f = Flow(1)
+        rx0 = (r.stats() or {}).get("rx", 0)
         r.send(f.frames(0, 1))
         p = pins_for(c, f)
+        if not p and (r.stats() or {}).get("rx", 0) == rx0:
+            # The frame never reached the manager (a fresh veth lost it: seen once in a
+            # loaded run); that is the rig's, not the agent's: send it again.
+            print("  note: the first frame did not reach the manager; sent again")
+            r.send(f.frames(0, 1))
+            p = pins_for(c, f)
         check(len(p) == 1, "a new flow: one PACKET_IN (%d)" % len(p))
         if p:
             packet_in_checks(p[0], f, f.frame(0), r.p_in, "miss_send_len 64", 64)
