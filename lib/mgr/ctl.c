@@ -122,7 +122,6 @@ void
 sdnfv_mgr__ctl_detach(struct sdnfv_mgr *mgr)
 {
 	struct mgr_ctl *c = mgr->ctl;
-	void *cmd;
 
 	if (c == NULL)
 		return;
@@ -135,15 +134,7 @@ sdnfv_mgr__ctl_detach(struct sdnfv_mgr *mgr)
 	pthread_mutex_unlock(&mgr->lock);
 	if (__atomic_load_n(&mgr->running, __ATOMIC_ACQUIRE))
 		return;
-	sdnfv_mgr__ctl_flush_buffers(mgr);
-	while (rte_ring_sc_dequeue(c->cmds, &cmd) == 0) {
-		struct mgr_ctl_cmd *k = cmd;
-
-		rte_pktmbuf_free(k->m);
-		free(k);
-	}
-	mgr->ctl = NULL;
-	ctl_free(c);
+	sdnfv_mgr__ctl_free(mgr);
 }
 
 /* Called by sdnfv_mgr_free() once the dispatcher is gone. */

@@ -747,14 +747,14 @@ ctl_commands(struct sdnfv_mgr *mgr)
 	flush(mgr);
 }
 
-/* Buffers whose controller did not answer in time: their packets are dropped, counted. */
+/* Drop, counted, the packets of every buffer whose deadline is before `until`, oldest first. */
 static void
-ctl_expire(struct sdnfv_mgr *mgr)
+ctl_drop_buffers(struct sdnfv_mgr *mgr, uint64_t until)
 {
 	struct mgr_ctl *c = mgr->ctl;
-	uint64_t now = rte_get_tsc_cycles();
 
-	while (c->used_head != UINT32_MAX && c->bufs[c->used_head].deadline_tsc <= now) {
+	while (c != NULL && c->used_head != UINT32_MAX &&
+	       c->bufs[c->used_head].deadline_tsc <= until) {
 		struct mgr_buf *b = &c->bufs[c->used_head];
 		uint32_t j;
 
@@ -766,22 +766,18 @@ ctl_expire(struct sdnfv_mgr *mgr)
 	}
 }
 
+/* Buffers whose controller did not answer in time. */
+static void
+ctl_expire(struct sdnfv_mgr *mgr)
+{
+	ctl_drop_buffers(mgr, rte_get_tsc_cycles());
+}
+
 /* Every buffered packet goes (the dispatcher stops, or the agent leaves). */
 void
 sdnfv_mgr__ctl_flush_buffers(struct sdnfv_mgr *mgr)
 {
-	struct mgr_ctl *c = mgr->ctl;
-
-	while (c != NULL && c->used_head != UINT32_MAX) {
-		struct mgr_buf *b = &c->bufs[c->used_head];
-		uint32_t j;
-
-		for (j = 0; j < b->n; j++) {
-			c->buffer_drops++;
-			drop(mgr, b->pkts[j], SDNFV_MGR_DROP_BUFFER);
-		}
-		buf_unlink(c, c->used_head);
-	}
+	ctl_drop_buffers(mgr, UINT64_MAX);
 }
 
 /* ---------------------------------------------------------------------------------------- */
