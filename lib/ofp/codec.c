@@ -22,20 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
+#include <rte_ether.h>
+
 #include <sdnfv/flow.h>
 
 #include "common/log.h"
 #include "wire.h"
 
 SDNFV_LOG_REGISTER(ofp);
-
-#define ETH_IPV4     0x0800
-#define ETH_IPV6     0x86dd
-#define PROTO_ICMP   1
-#define PROTO_TCP    6
-#define PROTO_UDP    17
-#define PROTO_ICMPV6 58
-#define PROTO_SCTP   132
 
 #define OFPMT_OXM       1
 #define OXM_CLASS_BASIC 0x8000
@@ -419,7 +415,8 @@ static int
 match_prereq(const struct sdnfv_flow_match *m, uint64_t seen, struct ofp_err *err)
 {
 	bool eth = m->fields & SDNFV_FLOW_M_ETH_TYPE, proto = m->fields & SDNFV_FLOW_M_IP_PROTO;
-	bool v4 = eth && m->eth_type == ETH_IPV4, v6 = eth && m->eth_type == ETH_IPV6;
+	bool v4 = eth && m->eth_type == RTE_ETHER_TYPE_IPV4,
+	     v6 = eth && m->eth_type == RTE_ETHER_TYPE_IPV6;
 	const char *why = NULL;
 
 	if (SEEN(OXM_IP_PROTO) && !v4 && !v6)
@@ -428,18 +425,18 @@ match_prereq(const struct sdnfv_flow_match *m, uint64_t seen, struct ofp_err *er
 		why = "an IPv4 address needs eth_type 0x0800";
 	else if ((SEEN(OXM_IPV6_SRC) || SEEN(OXM_IPV6_DST)) && !v6)
 		why = "an IPv6 address needs eth_type 0x86dd";
-	else if ((SEEN(OXM_TCP_SRC) || SEEN(OXM_TCP_DST)) && !(proto && m->ip_proto == PROTO_TCP))
+	else if ((SEEN(OXM_TCP_SRC) || SEEN(OXM_TCP_DST)) && !(proto && m->ip_proto == IPPROTO_TCP))
 		why = "a TCP port needs ip_proto 6";
-	else if ((SEEN(OXM_UDP_SRC) || SEEN(OXM_UDP_DST)) && !(proto && m->ip_proto == PROTO_UDP))
+	else if ((SEEN(OXM_UDP_SRC) || SEEN(OXM_UDP_DST)) && !(proto && m->ip_proto == IPPROTO_UDP))
 		why = "a UDP port needs ip_proto 17";
 	else if ((SEEN(OXM_SCTP_SRC) || SEEN(OXM_SCTP_DST)) &&
-		 !(proto && m->ip_proto == PROTO_SCTP))
+		 !(proto && m->ip_proto == IPPROTO_SCTP))
 		why = "an SCTP port needs ip_proto 132";
 	else if ((SEEN(OXM_ICMPV4_TYPE) || SEEN(OXM_ICMPV4_CODE)) &&
-		 !(v4 && proto && m->ip_proto == PROTO_ICMP))
+		 !(v4 && proto && m->ip_proto == IPPROTO_ICMP))
 		why = "an ICMPv4 field needs eth_type 0x0800 and ip_proto 1";
 	else if ((SEEN(OXM_ICMPV6_TYPE) || SEEN(OXM_ICMPV6_CODE)) &&
-		 !(v6 && proto && m->ip_proto == PROTO_ICMPV6))
+		 !(v6 && proto && m->ip_proto == IPPROTO_ICMPV6))
 		why = "an ICMPv6 field needs eth_type 0x86dd and ip_proto 58";
 	if (why != NULL)
 		return bad(err, OFPET_BAD_MATCH, OFPBMC_BAD_PREREQ, "match: %s", why);
@@ -649,7 +646,7 @@ static size_t
 match_write(uint8_t o[MATCH_MAX], const struct sdnfv_flow_match *m, uint32_t of_in_port)
 {
 	uint32_t f = m->fields;
-	bool v6 = (f & SDNFV_FLOW_M_ETH_TYPE) && m->eth_type == ETH_IPV6;
+	bool v6 = (f & SDNFV_FLOW_M_ETH_TYPE) && m->eth_type == RTE_ETHER_TYPE_IPV6;
 	unsigned int asz = v6 ? 16 : 4, sf = 0, df = 0;
 	size_t n = 4, padded;
 	uint8_t t[4];
@@ -676,13 +673,13 @@ match_write(uint8_t o[MATCH_MAX], const struct sdnfv_flow_match *m, uint32_t of_
 	if (f & SDNFV_FLOW_M_DST)
 		n += oxm_put_addr(o + n, v6 ? OXM_IPV6_DST : OXM_IPV4_DST, &m->dst, m->dst_plen,
 				  asz);
-	if (m->ip_proto == PROTO_TCP) {
+	if (m->ip_proto == IPPROTO_TCP) {
 		sf = OXM_TCP_SRC;
 		df = OXM_TCP_DST;
-	} else if (m->ip_proto == PROTO_UDP) {
+	} else if (m->ip_proto == IPPROTO_UDP) {
 		sf = OXM_UDP_SRC;
 		df = OXM_UDP_DST;
-	} else if (m->ip_proto == PROTO_SCTP) {
+	} else if (m->ip_proto == IPPROTO_SCTP) {
 		sf = OXM_SCTP_SRC;
 		df = OXM_SCTP_DST;
 	}
