@@ -348,7 +348,7 @@ def nf_counts(h, service):
     return pk, dr
 
 
-def wait_registered(h, n, timeout=20):
+def wait_registered(h, n, timeout=60):
     ok = wait_for(lambda: len(re.findall(r"registered as id", h.text())) >= n, timeout)
     check(ok, "%d NFs registered" % n)
     return ok
